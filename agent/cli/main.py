@@ -1,0 +1,86 @@
+"""Entry point of the `mlsd` command: argument parsing and the error boundary.
+
+With `--json`, stdout carries exactly one JSON document; everything for people goes to stderr.
+Exit codes: 0 success, 2 bad usage or bad input (one line naming the problem), 1 other failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from agent import __version__
+from agent.errors import MlsdError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with SPEC's one-line usage errors and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("content and state")
+    # SUPPRESS: these flags are accepted before and after the subcommand, and a subcommand's
+    # unset flag must not overwrite a value given before it.
+    group.add_argument(
+        "--home",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="where sessions and the index live (env MLSD_HOME)",
+    )
+    group.add_argument(
+        "--knowledge",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="knowledge notes folder (env MLSD_KNOWLEDGE_DIR)",
+    )
+    group.add_argument(
+        "--rubrics", type=Path, default=argparse.SUPPRESS, help="rubrics folder (env MLSD_RUBRICS_DIR)"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full `mlsd` argument parser."""
+    from agent.cli import kb
+
+    common = _common()
+    parser = _Parser(
+        prog="mlsd",
+        description="A mock interviewer for machine learning system design interviews.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"mlsd {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    kb.register(commands, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `mlsd` and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        result: int = handler(args)
+        return result
+    except MlsdError as exc:
+        print(f"mlsd: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mlsd: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Content as data: knowledge notes and rubrics, their schemas and their loader."""

