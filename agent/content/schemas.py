@@ -90,6 +90,10 @@ class TopicNote(Strict):
     id: TopicRef
     title: Text
     summary: Text = Field(description="one sentence: what the topic is and why it matters")
+    symptoms: list[Text] = Field(
+        min_length=4,
+        description="the situation in plain words, as a candidate would describe it, without jargon",
+    )
     phases: list[PhaseRef] = Field(min_length=1, description="phases where the topic usually comes up")
     problems: list[Slug] = Field(description="problems where it bites hardest; empty means every problem")
     followups: list[FollowUp] = Field(min_length=4)

@@ -108,6 +108,20 @@ def _topic_units(note: Note, meta: TopicNote) -> list[Unit]:
             problems=problems,
         )
     ]
+    for i, symptom in enumerate(meta.symptoms):
+        # Embedded without the title: symptoms exist to match plain words, not the topic's jargon.
+        units.append(
+            Unit(
+                id=f"{note.source}#symptom-{i}",
+                kind="topic",
+                text=symptom,
+                embed_text=symptom,
+                source=note.source,
+                topic=meta.id,
+                phases=tuple(meta.phases),
+                problems=problems,
+            )
+        )
     units += _section_units(
         note, "topic", meta.title, topic=meta.id, phases=tuple(meta.phases), problems=problems
     )

@@ -171,8 +171,13 @@ class KnowledgeIndex:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        if reset and self.path.exists():
-            shutil.rmtree(self.path)
+        if reset:
+            # Chroma caches one client system per path, including one that failed to start.
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+            if self.path.exists():
+                shutil.rmtree(self.path)
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
         client = chromadb.PersistentClient(
             path=str(self.path),
