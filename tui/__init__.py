@@ -1,0 +1,1 @@
+"""The terminal app (Textual): practise a full interview. See issue #4."""
