@@ -90,6 +90,12 @@ class TopicNote(Strict):
     id: TopicRef
     title: Text
     summary: Text = Field(description="one sentence: what the topic is and why it matters")
+    terms: list[Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=2)]] = (
+        Field(
+            default_factory=list,
+            description="words that name the topic, matched as word prefixes (e.g. 'calibrat', 'cold start')",
+        )
+    )
     symptoms: list[Text] = Field(
         min_length=4,
         description="the situation in plain words, as a candidate would describe it, without jargon",

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from agent.content.units import Unit, units_fingerprint
 from agent.errors import MlsdError
 from agent.ids import PHASES
@@ -248,6 +250,26 @@ class KnowledgeIndex:
 
     # ------------------------------------------------------------------ search
 
+    def _ready(self) -> Any:
+        if self._collection is None:
+            self._collection, _ = self._collection_or_rebuild()
+        return self._collection
+
+    def vectors(
+        self, *, phase: str | None = None, problem: str | None = None, kinds: Sequence[str] | None = None
+    ) -> tuple[list[SearchHit], Any]:
+        """Every unit matching the filters with its stored vector, for in-memory scoring."""
+        result = self._ready().get(
+            where=build_where(phase, problem, kinds), include=["documents", "metadatas", "embeddings"]
+        )
+        hits = [
+            _hit(unit_id, text, meta, 0.0)
+            for unit_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            )
+        ]
+        return hits, np.asarray(result["embeddings"], dtype=np.float32).reshape(len(hits), -1)
+
     def search(
         self,
         query: str,
@@ -272,34 +294,27 @@ class KnowledgeIndex:
         kinds: Sequence[str] | None = None,
     ) -> list[SearchHit]:
         """Like :meth:`search`, for a query that is already embedded."""
-        if self._collection is None:
-            self._collection, _ = self._collection_or_rebuild()
-        result = self._collection.query(
+        result = self._ready().query(
             query_embeddings=[vector],
             n_results=k,
             where=build_where(phase, problem, kinds),
             include=["documents", "metadatas", "distances"],
         )
-        hits = []
-        for unit_id, text, meta, distance in zip(
-            result["ids"][0],
-            result["documents"][0],
-            result["metadatas"][0],
-            result["distances"][0],
-            strict=True,
-        ):
-            hits.append(
-                SearchHit(
-                    id=unit_id,
-                    kind=meta["kind"],
-                    text=text,
-                    source=meta["source"],
-                    distance=float(distance),
-                    topic=meta.get("topic"),
-                    phases=tuple(p for p in meta.get("phases", "").split(",") if p),
-                    problems=tuple(p for p in meta.get("problems", "").split(",") if p),
-                    owner=meta.get("owner"),
-                    look_for=meta.get("look_for"),
-                )
-            )
-        return hits
+        ids, texts = result["ids"][0], result["documents"][0]
+        metas, distances = result["metadatas"][0], result["distances"][0]
+        return [_hit(*row) for row in zip(ids, texts, metas, distances, strict=True)]
+
+
+def _hit(unit_id: str, text: str, meta: dict[str, Any], distance: float) -> SearchHit:
+    return SearchHit(
+        id=unit_id,
+        kind=meta["kind"],
+        text=text,
+        source=meta["source"],
+        distance=float(distance),
+        topic=meta.get("topic"),
+        phases=tuple(p for p in meta.get("phases", "").split(",") if p),
+        problems=tuple(p for p in meta.get("problems", "").split(",") if p),
+        owner=meta.get("owner"),
+        look_for=meta.get("look_for"),
+    )

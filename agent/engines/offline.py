@@ -1,0 +1,115 @@
+"""The offline engine: templated interviewer turns and the rubric-evidence grader. No network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.content.loader import validate_model
+from agent.content.schemas import Criterion
+from agent.engines.base import OnToken, TurnPlan, Usage
+from agent.grading.models import AnswerGrade
+from agent.grading.offline import OfflineGrader
+
+TEMPLATES = Path(__file__).with_name("offline_templates.yaml")
+
+
+class Templates(BaseModel):
+    """The offline interviewer's phrasing (offline_templates.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    greeting: list[str] = Field(min_length=1)
+    first_question_intro: list[str] = Field(min_length=1)
+    transition: list[str] = Field(min_length=1)
+    followup_ack: list[str] = Field(min_length=1)
+    clarification_answer: str
+    clarification_unknown: str
+    hint: list[str] = Field(min_length=1)
+    hints_exhausted: str
+    curveball: list[str] = Field(min_length=1)
+    wrap_up: list[str] = Field(min_length=1)
+    closing: list[str] = Field(min_length=1)
+    wrap_up_answer: list[str] = Field(min_length=1)
+
+
+def load_templates(path: Path = TEMPLATES) -> Templates:
+    """Load and validate the template file."""
+    return validate_model(Templates, yaml.safe_load(path.read_text(encoding="utf-8")), path)
+
+
+def _pick(options: Sequence[str], salt: int) -> str:
+    return options[salt % len(options)]
+
+
+class OfflineEngine:
+    """Interviewer turns from the notes' questions and templates; grades from rubric evidence."""
+
+    name = "offline"
+
+    def __init__(self, grader: OfflineGrader, templates: Templates | None = None) -> None:
+        self.prompt_versions: dict[str, str] = {}
+        self.grader = grader
+        self.templates = templates or load_templates()
+        self.usage = Usage()
+
+    def say(self, plan: TurnPlan, on_token: OnToken | None = None) -> str:
+        """Compose the message from templates; `on_token` receives it whole."""
+        text = self._compose(plan)
+        if on_token is not None:
+            on_token(text)
+        return text
+
+    def _compose(self, plan: TurnPlan) -> str:
+        t, salt = self.templates, plan.salt
+        parts: list[str] = []
+        for question, answer in plan.answers_to_questions:
+            template = t.clarification_answer if answer else t.clarification_unknown
+            parts.append(template.format(question=question, answer=answer))
+        if plan.kind == "opening":
+            if plan.problem_prompt:
+                parts.insert(0, _pick(t.greeting, salt).format(problem_title=plan.problem_title))
+                parts.insert(1, plan.problem_prompt)
+                parts.append(_pick(t.first_question_intro, salt))
+            elif plan.previous_phase_title is not None:
+                parts.append(_pick(t.transition, salt).format(phase_title=plan.phase_title.lower()))
+            parts.append(plan.question)
+        elif plan.kind == "followup":
+            if not parts:
+                parts.append(_pick(t.followup_ack, salt))
+            parts.append(plan.question)
+        elif plan.kind == "hint":
+            parts.append(
+                _pick(t.hint, salt).format(hint=plan.question) if plan.question else t.hints_exhausted
+            )
+        elif plan.kind == "curveball":
+            parts.append(_pick(t.curveball, salt).format(change=plan.question))
+        elif plan.kind == "wrap_up":
+            parts.append(_pick(t.wrap_up, salt))
+        elif plan.kind == "closing":
+            if plan.last_answer and "?" in plan.last_answer:
+                parts.append(_pick(t.wrap_up_answer, salt))
+            parts.append(_pick(t.closing, salt))
+        else:
+            raise ValueError(f"unknown turn kind {plan.kind!r}")
+        return "\n\n".join(parts)
+
+    def grade_answer(
+        self, problem: str, phase: str, criteria: Sequence[Criterion], answer: str
+    ) -> AnswerGrade:
+        """Grade one answer by rubric evidence matched by meaning."""
+        return self.grader.grade(phase, criteria, answer)
+
+    def grade_phase(
+        self,
+        problem: str,
+        phase: str,
+        criteria: Sequence[Criterion],
+        answers: Sequence[str],
+        answer_grades: Sequence[AnswerGrade],
+    ) -> AnswerGrade:
+        """Grade all the phase's answers together, so evidence accumulates across them."""
+        return self.grader.grade(phase, criteria, "\n\n".join(answers))

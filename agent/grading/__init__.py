@@ -1,0 +1,1 @@
+"""Grading: per-criterion scores with verbatim evidence quotes, per answer and per phase."""

@@ -1,0 +1,42 @@
+"""The shapes of grades, shared by both engines, the transcript and the report."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Engine = Literal["offline", "openai"]
+
+
+class CriterionGrade(BaseModel):
+    """One rubric criterion's grade for an answer or a phase."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    score: float | None = Field(description="1-4, or None for insufficient evidence")
+    evidence: list[str] = Field(default_factory=list, description="verbatim quotes of the candidate")
+    rationale: str
+
+    @property
+    def insufficient(self) -> bool:
+        """True when the answer gave no evidence for this criterion."""
+        return self.score is None
+
+
+class AnswerGrade(BaseModel):
+    """An answer graded against the phase rubric by one engine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phase: str
+    criteria: list[CriterionGrade]
+    engine: str = Field(description="offline, or openai:<model>")
+    flags: list[str] = Field(default_factory=list, description="e.g. injection, stuffing, vague, off_topic")
+    topics_seen: list[str] = Field(default_factory=list, description="topics the answer covered")
+
+    def score(self, weights: dict[str, float]) -> float:
+        """Weighted mean over criteria; insufficient evidence counts as 1 (no signal)."""
+        total = sum(weights.get(c.id, 0.0) for c in self.criteria) or 1.0
+        return sum(weights.get(c.id, 0.0) * (c.score or 1.0) for c in self.criteria) / total

@@ -1,0 +1,1 @@
+"""The interview graph's nodes: small functions from state to a partial update."""

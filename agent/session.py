@@ -1,0 +1,228 @@
+"""Running an interview: build the context, drive the graph, checkpoint it and write the transcript.
+
+Used the same way by `mlsd interview`, the terminal app and the eval runner.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent import __version__
+from agent.config import Settings
+from agent.context import InterviewContext
+from agent.engines.base import Engine
+from agent.engines.offline import OfflineEngine
+from agent.errors import UsageError
+from agent.followups import FollowUpSelector, TopicMatcher
+from agent.grading.offline import OfflineGrader
+from agent.ids import LEVELS, PHASE_MINUTES
+from agent.search.embedding import Embedder
+from agent.search.index import KnowledgeIndex
+from agent.search.service import load_kb, ready_index
+from agent.state import Turn
+from agent.transcript import TranscriptWriter, transcript_path
+
+CHECKPOINTS = "checkpoints.sqlite"
+OnToken = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    """The parts every engine shares: content, index, embedding model and offline grader."""
+
+    settings: Settings
+    kb: Any
+    index: KnowledgeIndex
+    embedder: Embedder
+    grader: OfflineGrader
+
+
+def load_toolkit(settings: Settings, embedder: Embedder | None = None) -> Toolkit:
+    """Load the content and make sure its index is built."""
+    kb = load_kb(settings)
+    embedder = embedder or Embedder()
+    index, _ = ready_index(settings, kb, embedder=embedder)
+    return Toolkit(settings, kb, index, embedder, OfflineGrader(embedder))
+
+
+def build_context(
+    toolkit: Toolkit, engine: Engine | None = None, *, auto_advance: bool = True
+) -> InterviewContext:
+    """The graph's run-time context for one engine."""
+    return InterviewContext(
+        kb=toolkit.kb,
+        engine=engine or OfflineEngine(toolkit.grader),
+        grader=toolkit.grader,
+        selector=FollowUpSelector(toolkit.index),
+        topics=TopicMatcher(toolkit.index, toolkit.kb),
+        auto_advance=auto_advance,
+    )
+
+
+def open_checkpointer(home: Path) -> Any:
+    """LangGraph's SQLite checkpointer under MLSD_HOME, in WAL mode so a crash loses no committed step."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = home / CHECKPOINTS
+    connection = sqlite3.connect(str(path), check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    path.chmod(0o600)
+    return SqliteSaver(connection)
+
+
+class Interview:
+    """One interview session: a thread in the checkpointer and a transcript file."""
+
+    def __init__(
+        self, context: InterviewContext, home: Path, session_id: str, checkpointer: Any = None
+    ) -> None:
+        from agent.graph import compile_graph
+
+        self.context = context
+        self.home = home
+        self.session_id = session_id
+        self.checkpointer = checkpointer or open_checkpointer(home)
+        self.graph = compile_graph(self.checkpointer)
+        self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
+        self.transcript = TranscriptWriter(transcript_path(home, session_id))
+        self._written_turns = len(self.values().get("turns", []))
+        self._written_grades = len(self.values().get("grades", []))
+        self._written_phases = set(self.values().get("phase_results", {}))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def create(
+        cls,
+        context: InterviewContext,
+        home: Path,
+        *,
+        problem: str,
+        level: str = "senior",
+        length: int = 45,
+        session_id: str | None = None,
+        model: str | None = None,
+        checkpointer: Any = None,
+        on_token: OnToken | None = None,
+    ) -> Interview:
+        """Start a new interview: write the transcript header and ask the first question."""
+        if problem not in context.kb.problems:
+            raise UsageError(
+                f"unknown problem {problem!r} (expected one of: {', '.join(sorted(context.kb.problems))})"
+            )
+        if level not in LEVELS:
+            raise UsageError(f"unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
+        if length not in PHASE_MINUTES:
+            raise UsageError(f"interview length must be 45 or 60 minutes, not {length}")
+        session_id = session_id or _new_session_id(problem)
+        interview = cls(context, home, session_id, checkpointer)
+        if interview.values():
+            raise UsageError(f"session {session_id!r} already exists; resume it instead")
+        interview.transcript.write(
+            "session",
+            session_id=session_id,
+            problem=problem,
+            level=level,
+            length=length,
+            engine=context.engine.name,
+            model=model,
+            prompt_versions=context.engine.prompt_versions,
+            mlsd_version=__version__,
+            knowledge_dir=str(context.kb.knowledge_dir),
+            rubrics_dir=str(context.kb.rubrics_dir),
+        )
+        interview._run(
+            {"session_id": session_id, "problem": problem, "level": level, "length": length}, on_token
+        )
+        return interview
+
+    @classmethod
+    def resume(
+        cls, context: InterviewContext, home: Path, session_id: str, checkpointer: Any = None
+    ) -> Interview:
+        """Reopen an interview from its checkpoints."""
+        interview = cls(context, home, session_id, checkpointer)
+        if not interview.values():
+            raise UsageError(f"no session {session_id!r} under {home}")
+        interview.transcript.write("resumed", engine=context.engine.name)
+        return interview
+
+    # ------------------------------------------------------------------ turns
+
+    def send(
+        self, text: str = "", *, action: str = "answer", seconds: float = 0.0, on_token: OnToken | None = None
+    ) -> list[Turn]:
+        """The candidate's input: an answer, a hint request, a skip or the end. Returns the new turns."""
+        if self.finished:
+            raise UsageError(f"session {self.session_id!r} is already finished")
+        from langgraph.types import Command
+
+        before = len(self.values()["turns"])
+        self._run(Command(resume={"action": action, "text": text, "seconds": seconds}), on_token)
+        turns: list[Turn] = self.values()["turns"][before:]
+        return turns
+
+    def _run(self, payload: Any, on_token: OnToken | None) -> None:
+        for mode, chunk in self.graph.stream(
+            payload, self.config, context=self.context, stream_mode=["custom", "updates"], durability="sync"
+        ):
+            if mode == "custom" and on_token is not None and isinstance(chunk, dict) and "token" in chunk:
+                on_token(chunk["token"])
+            elif mode == "updates":
+                self._write_new_events()
+        self._write_new_events()
+
+    def _write_new_events(self) -> None:
+        values = self.values()
+        turns = values.get("turns", [])
+        for index in range(self._written_turns, len(turns)):
+            self.transcript.write("turn", index=index, **turns[index])
+        self._written_turns = len(turns)
+        grades = values.get("grades", [])
+        for grade in grades[self._written_grades :]:
+            self.transcript.write("grade", **grade)
+        self._written_grades = len(grades)
+        for phase, result in values.get("phase_results", {}).items():
+            if phase not in self._written_phases:
+                self.transcript.write("phase", **result)
+                self._written_phases.add(phase)
+        report = values.get("report")
+        if report is not None and not getattr(self, "_report_written", False):
+            self.transcript.write("report", **report)
+            self._report_written = True
+
+    # ------------------------------------------------------------------ reading
+
+    def values(self) -> dict[str, Any]:
+        """The interview's current state."""
+        snapshot = self.graph.get_state(self.config)
+        return dict(snapshot.values) if snapshot and snapshot.values else {}
+
+    @property
+    def finished(self) -> bool:
+        """True once the report exists."""
+        return self.values().get("report") is not None
+
+    @property
+    def report(self) -> dict[str, Any] | None:
+        """The final report, once the interview is over."""
+        report: dict[str, Any] | None = self.values().get("report")
+        return report
+
+    @property
+    def transcript_path(self) -> Path:
+        """The session's transcript file."""
+        return self.transcript.path
+
+
+def _new_session_id(problem: str) -> str:
+    import time
+
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{problem.split('_')[0]}-{uuid.uuid4().hex[:6]}"

@@ -1,0 +1,87 @@
+"""The interview's state as the LangGraph graph carries and checkpoints it.
+
+Plain JSON-ready typed dicts, so a checkpoint or a transcript line is readable by a person and
+by any tool. Lists that grow turn by turn have an `operator.add` reducer in their type.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+Role = Literal["interviewer", "candidate"]
+Action = Literal["answer", "hint", "skip", "end"]
+
+#: Kinds of interviewer turns; candidate turns are "answer" (or "skip"/"end"/"hint_request").
+TURN_KINDS = ("opening", "followup", "hint", "curveball", "clarification", "wrap_up", "closing")
+
+
+class Turn(TypedDict):
+    """One message of the conversation."""
+
+    role: Role
+    phase: str  # a phase id or "wrap_up"
+    text: str
+    kind: str  # opening, followup, hint, curveball, wrap_up, closing; answer, hint_request, skip, end
+    at_s: float  # interview clock when the message was sent, in seconds
+    engine: NotRequired[str]  # interviewer turns: the engine that wrote it (offline or openai:<model>)
+    topic: NotRequired[str]  # follow-ups: the topic probed
+    source: NotRequired[str]  # follow-ups: the knowledge note it came from
+
+
+class GradeRecord(TypedDict):
+    """A grade as stored in the state: one answer's, or a phase's aggregate."""
+
+    phase: str
+    turn: int  # index of the graded candidate turn; -1 for a phase aggregate
+    criteria: list[dict[str, Any]]  # CriterionGrade.model_dump()
+    engine: str
+    flags: list[str]
+    score: float
+
+
+class PhaseResult(TypedDict):
+    """A finished phase: its grade and how long it took."""
+
+    phase: str
+    score: float
+    minutes: float
+    budget_minutes: float
+    answers: int
+    criteria: list[dict[str, Any]]
+    engine: str
+
+
+class CandidateInput(TypedDict):
+    """What the candidate sends when the graph waits for them."""
+
+    action: Action
+    text: str
+    seconds: float  # how long the candidate took, added to the interview clock
+
+
+class InterviewInput(TypedDict):
+    """What starts an interview."""
+
+    session_id: str
+    problem: str
+    level: str  # junior | senior | staff
+    length: int  # 45 or 60 minutes
+
+
+class InterviewState(InterviewInput):
+    """The whole interview so far."""
+
+    phase: str  # the current phase id, "wrap_up", or "done"
+    clock_s: float  # interview clock in seconds
+    phase_started_s: float  # clock when the current phase opened
+    turns: Annotated[list[Turn], operator.add]  # the conversation
+    grades: Annotated[list[GradeRecord], operator.add]  # per-answer grades
+    phase_results: dict[str, PhaseResult]  # finished phases
+    asked: Annotated[list[str], operator.add]  # ids of follow-up units already asked
+    topics_seen: list[str]  # topics the candidate has covered so far
+    hints_used: dict[str, int]  # per phase
+    followups_in_phase: int  # follow-ups asked in the current phase
+    curveball_done: bool
+    last_input: CandidateInput | None  # the candidate's latest input, until it is handled
+    report: dict[str, Any] | None  # the final report, once the interview is over

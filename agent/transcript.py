@@ -1,0 +1,64 @@
+"""Session transcripts: JSON lines under `MLSD_HOME/sessions`, written and flushed as each turn is taken.
+
+One event per line, readable by a person: the session header (problem, engine, model, prompt
+versions), every turn with its phase and time, every grade, each finished phase, the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from agent.errors import UsageError
+
+SESSIONS_DIR = "sessions"
+
+
+def transcript_path(home: Path, session_id: str) -> Path:
+    """Where a session's transcript lives."""
+    return home / SESSIONS_DIR / f"{session_id}.jsonl"
+
+
+class TranscriptWriter:
+    """Appends events to a session's transcript, each flushed and synced to disk before returning."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def write(self, event: str, **fields: Any) -> None:
+        """Append one event line."""
+        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def read_transcript(path: Path) -> list[dict[str, Any]]:
+    """All events of a transcript; a damaged line is reported with its number, never skipped silently."""
+    if not path.is_file():
+        raise UsageError(f"no transcript at {path}")
+    events = []
+    for number, line in enumerate(_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}: line {number}: damaged transcript line ({exc.msg})") from None
+        if not isinstance(event, dict) or "event" not in event:
+            raise UsageError(f"{path}: line {number}: not a transcript event")
+        events.append(event)
+    return events
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        yield from handle
