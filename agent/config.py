@@ -77,3 +77,55 @@ class Settings:
         """Create the home folder, readable by the user only, and return it."""
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self.home
+
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LLMSettings:
+    """How to reach the LLM engine: any OpenAI-compatible Chat Completions server."""
+
+    api_key: str = field(repr=False, metadata={"env": "OPENAI_API_KEY", "help": "the server's API key"})
+    base_url: str | None = field(
+        default=None, metadata={"env": "OPENAI_BASE_URL", "help": "server URL (…/v1)"}
+    )
+    model: str = field(default=DEFAULT_MODEL, metadata={"env": "MLSD_MODEL", "help": "model name"})
+    timeout_s: float = field(default=60.0, metadata={"env": "MLSD_LLM_TIMEOUT", "help": "per request"})
+    max_attempts: int = field(default=4, metadata={"help": "tries per call, including the first"})
+    max_wait_s: float = field(default=30.0, metadata={"help": "total back-off time allowed per call"})
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, model: str | None = None, timeout_s: float | None = None
+    ) -> LLMSettings:
+        """LLM settings from flags and `OPENAI_*` / `MLSD_*` variables; a missing key is a usage error."""
+        env = os.environ if env is None else env
+        key = env.get("OPENAI_API_KEY", "").strip()
+        base_url = env.get("OPENAI_BASE_URL", "").strip() or None
+        if not key:
+            if base_url is None:
+                raise UsageError(
+                    "the openai backend needs OPENAI_API_KEY (and OPENAI_BASE_URL for a local server); "
+                    "set them, or use --backend offline"
+                )
+            key = "not-needed"  # local servers (Ollama, vLLM, llama.cpp) usually ignore the key
+        timeout_text = env.get("MLSD_LLM_TIMEOUT", "").strip()
+        try:
+            timeout = timeout_s if timeout_s is not None else float(timeout_text or 60.0)
+        except ValueError:
+            raise UsageError(f"MLSD_LLM_TIMEOUT must be a number of seconds, not {timeout_text!r}") from None
+        return cls(
+            api_key=key,
+            base_url=base_url,
+            model=(model or env.get("MLSD_MODEL", "").strip() or DEFAULT_MODEL),
+            timeout_s=timeout,
+        )
+
+
+def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> str:
+    """SPEC: `--backend` wins; otherwise `openai` when OPENAI_API_KEY is set and `offline` when not."""
+    env = os.environ if env is None else env
+    if flag:
+        return flag
+    return "openai" if env.get("OPENAI_API_KEY", "").strip() else "offline"

@@ -47,7 +47,7 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `mlsd` argument parser."""
-    from agent.cli import kb
+    from agent.cli import interview, kb
 
     common = _common()
     parser = _Parser(
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mlsd {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     kb.register(commands, common)
+    interview.register(commands, common)
     return parser
 
 

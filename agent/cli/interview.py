@@ -1,0 +1,246 @@
+"""`mlsd grade`, `mlsd followups` and `mlsd interview`: the interviewer without the terminal app."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from agent.cli.inputs import read_answer, read_answer_script
+from agent.cli.output import print_json, settings_from_args, stderr
+from agent.config import resolve_backend
+from agent.engines.factory import BACKENDS, make_engine
+from agent.errors import UsageError
+from agent.grading.models import criterion_json
+from agent.grading.sentences import word_count
+from agent.ids import LEVELS, PHASES, WRAP_UP
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add `grade`, `followups` and `interview` to the parser."""
+    engine = argparse.ArgumentParser(add_help=False)
+    group = engine.add_argument_group("engine")
+    group.add_argument(
+        "--backend", choices=BACKENDS, help="default: openai if OPENAI_API_KEY is set, else offline"
+    )
+    group.add_argument("--model", help="the LLM engine's model (env MLSD_MODEL)")
+
+    grade = commands.add_parser(
+        "grade", help="grade one answer against the phase rubric", parents=[common, engine]
+    )
+    _problem_phase(grade)
+    grade.add_argument("--answer-file", required=True, help="the answer (- for standard input)")
+    grade.add_argument("--json", action="store_true", help="print the grade as JSON")
+    grade.set_defaults(handler=run_grade)
+
+    followups = commands.add_parser(
+        "followups", help="the follow-ups an interviewer would ask after an answer", parents=[common, engine]
+    )
+    _problem_phase(followups)
+    followups.add_argument("--answer-file", required=True, help="the answer (- for standard input)")
+    followups.add_argument("-k", type=int, default=3, help="number of follow-ups (default 3)")
+    followups.add_argument("--json", action="store_true", help="print the follow-ups as JSON")
+    followups.set_defaults(handler=run_followups)
+
+    interview = commands.add_parser(
+        "interview", help="run a whole interview from scripted answers", parents=[common, engine]
+    )
+    interview.add_argument("--problem", required=True, help="problem id")
+    interview.add_argument("--answers", required=True, help="YAML file: phase ids mapped to lists of answers")
+    interview.add_argument("--level", choices=LEVELS, default="senior", help="target level (default senior)")
+    interview.add_argument("--length", type=int, choices=(45, 60), default=45, help="minutes (default 45)")
+    interview.add_argument("--session-id", help="use this session id instead of a generated one")
+    interview.add_argument("--json", action="store_true", help="print the turns and the report as JSON")
+    interview.set_defaults(handler=run_interview)
+
+
+def _problem_phase(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--problem", required=True, help="problem id")
+    parser.add_argument("--phase", required=True, help="phase id")
+
+
+def _check_ids(kb: Any, problem: str, phase: str | None = None) -> None:
+    if problem not in kb.problems:
+        raise UsageError(f"unknown problem {problem!r} (expected one of: {', '.join(sorted(kb.problems))})")
+    if phase is not None and phase not in PHASES:
+        raise UsageError(f"unknown phase {phase!r} (expected one of: {', '.join(PHASES)})")
+
+
+def _toolkit(args: argparse.Namespace) -> Any:
+    from agent.session import load_toolkit
+
+    return load_toolkit(settings_from_args(args))
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Grade one answer and print the per-criterion scores with evidence quotes."""
+    answer = read_answer(args.answer_file)
+    toolkit = _toolkit(args)
+    _check_ids(toolkit.kb, args.problem, args.phase)
+    engine = make_engine(resolve_backend(args.backend), toolkit, model=args.model)
+    criteria = toolkit.kb.rubric_for(args.problem, args.phase)
+    grade = engine.grade_answer(args.problem, args.phase, criteria, answer)
+    weights = {c.id: c.weight for c in criteria}
+    titles = {c.id: c.title for c in criteria}
+    document = {
+        "problem": args.problem,
+        "phase": args.phase,
+        "score": round(grade.score(weights), 2),
+        "criteria": [criterion_json(c.model_dump(), titles[c.id], weights[c.id]) for c in grade.criteria],
+        "backend": grade.engine,
+        "flags": grade.flags,
+    }
+    if args.json:
+        print_json(document)
+        return 0
+    print(f"{args.problem} / {args.phase}: {document['score']:.2f} of 4 (graded by {grade.engine})")
+    for c in document["criteria"]:
+        score = "insufficient evidence" if c["insufficient_evidence"] else f"{c['score']:.0f}/4"
+        print(f"\n  {c['title']} [{c['id']}, weight {c['weight']:.2f}]: {score}")
+        print(f"    {c['rationale']}")
+        for quote in c["evidence"]:
+            print(f'    > "{quote}"')
+    if grade.flags:
+        print(f"\n  flags: {', '.join(grade.flags)}")
+    return 0
+
+
+def run_followups(args: argparse.Namespace) -> int:
+    """Print the follow-ups an interviewer would ask next, best first."""
+    from agent.followups import FollowUpSelector, TopicMatcher
+
+    answer = read_answer(args.answer_file)
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    toolkit = _toolkit(args)
+    _check_ids(toolkit.kb, args.problem, args.phase)
+    criteria = toolkit.kb.rubric_for(args.problem, args.phase)
+    # Gaps come from the offline grade: deterministic and free, whichever engine phrases the questions.
+    grade = toolkit.grader.grade(args.phase, criteria, answer)
+    sentences, vectors = toolkit.grader.sentence_vectors(answer)
+    covered = {c.id for c in grade.criteria if (c.score or 0) >= 3}
+    gaps = [t for c in sorted(criteria, key=lambda c: -c.weight) if c.id not in covered for t in c.topics]
+    seen = TopicMatcher(toolkit.index, toolkit.kb).seen(sentences, vectors)
+    critical = [t for t in toolkit.kb.problem_note(args.problem).critical_topics if t not in seen]
+    choices = FollowUpSelector(toolkit.index).choose(
+        problem=args.problem,
+        phase=args.phase,
+        sentence_vectors=vectors,
+        gap_topics=gaps,
+        critical_unseen=critical,
+        k=args.k,
+    )
+    if args.json:
+        print_json({"followups": [c.as_json() for c in choices]})
+        return 0
+    for n, choice in enumerate(choices, 1):
+        print(f"{n}. {choice.question}")
+        print(f"   topic {choice.topic} | {choice.reason.replace('_', ' ')} | {choice.source}")
+    return 0
+
+
+def _seconds_for(text: str) -> float:
+    """Scripted answers take simulated time: 30 s to think plus typing/speaking at ~150 words a minute."""
+    return 30.0 + 0.4 * word_count(text)
+
+
+def run_interview(args: argparse.Namespace) -> int:
+    """Run a whole interview from a script of answers and print the transcript and the report."""
+    from agent.session import Interview, build_context
+
+    script = read_answer_script(args.answers)
+    settings = settings_from_args(args)
+    toolkit = _toolkit(args)
+    _check_ids(toolkit.kb, args.problem)
+    backend = resolve_backend(args.backend)
+    engine = make_engine(backend, toolkit, model=args.model)
+    context = build_context(toolkit, engine, auto_advance=False)
+    settings.ensure_home()
+    model = getattr(engine, "model", None)
+    interview = Interview.create(
+        context,
+        settings.home,
+        problem=args.problem,
+        level=args.level,
+        length=args.length,
+        session_id=args.session_id,
+        model=model,
+    )
+    used: dict[str, int] = {}
+    while not interview.finished:
+        phase = interview.values()["phase"]
+        queue = script.get(phase, [])
+        n = used.get(phase, 0)
+        if n < len(queue):
+            used[phase] = n + 1
+            interview.send(queue[n], seconds=_seconds_for(queue[n]))
+        else:
+            interview.send(action="end" if phase == WRAP_UP else "skip")
+    values = interview.values()
+    report = _report_json(interview.report or {}, toolkit.kb, args.problem)
+    turns = [
+        {
+            "role": t["role"],
+            "phase": t["phase"],
+            "text": t["text"],
+            "kind": t["kind"],
+            "engine": t.get("engine"),
+        }
+        for t in values["turns"]
+    ]
+    if args.json:
+        print_json(
+            {
+                "session_id": interview.session_id,
+                "transcript_path": str(interview.transcript_path),
+                "turns": turns,
+                "report": report,
+            }
+        )
+        return 0
+    for t in turns:
+        if t["kind"] in ("skip", "end"):
+            continue
+        who = "Interviewer" if t["role"] == "interviewer" else "You"
+        print(f"[{t['phase']}] {who}: {t['text']}\n")
+    _print_report(report)
+    stderr().print(f"Transcript: {interview.transcript_path}")
+    return 0
+
+
+def _report_json(report: dict[str, Any], kb: Any, problem: str) -> dict[str, Any]:
+    """The report with criteria in SPEC's shape (insufficient evidence shown as score 1)."""
+    phases = []
+    for phase in report.get("phases", []):
+        rubric = {c.id: c for c in kb.rubric_for(problem, phase["phase"])}
+        criteria = [
+            criterion_json(c, rubric[c["id"]].title, rubric[c["id"]].weight)
+            if c["id"] in rubric
+            else criterion_json(c)
+            for c in phase["criteria"]
+        ]
+        phases.append({**phase, "criteria": criteria})
+    return {**report, "phases": phases}
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    print(
+        f"Overall: {report['score']:.2f} of 4 -> {report['verdict']} "
+        f"(level {report['level']}, graded by {report['backend']})"
+    )
+    for phase in report["phases"]:
+        print(
+            f"  {phase['title']:<40} {phase['score']:.2f}   "
+            f"{phase['minutes']:4.1f} of {phase['budget_minutes']:.0f} min"
+        )
+    if report["strengths"]:
+        print("Strengths:")
+        for s in report["strengths"]:
+            print(f"  + {s['title']} ({s['phase']})")
+    if report["gaps"]:
+        print("Gaps:")
+        for g in report["gaps"]:
+            print(f"  - {g['title']} ({g['phase']}): solid looks like: {g['what_solid_looks_like']}")
+    if report["study"]:
+        print("Missed critical topics, notes to study:")
+        for s in report["study"]:
+            print(f"  * {s['title']}: {s['note']}")

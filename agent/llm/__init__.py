@@ -1,0 +1,1 @@
+"""The LLM engine's plumbing: client, prompts, structured output, retries, usage and cost."""

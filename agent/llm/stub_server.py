@@ -1,0 +1,299 @@
+"""A small OpenAI-compatible Chat Completions server on 127.0.0.1, for tests, benchmarks and demos.
+
+It streams (server-sent events over chunked HTTP/1.1), answers structured-output requests in all three
+formats (json_schema, json_object with a schema, forced tool call) and can be told to behave like a
+difficult server: reject a format as llama.cpp does, answer 429/5xx, stall, drop the connection
+mid-stream, return malformed JSON or a score out of bounds. Its "model" is deterministic: it grades
+by quoting the answer's first sentence and phrases interviewer turns by repeating the question.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_ANSWER = re.compile(r"<candidate_answer>\s*(.*?)\s*</candidate_answer>", re.DOTALL)
+_QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
+_CRITERION_ID = re.compile(r"^- id: ([a-z0-9_]+)", re.MULTILINE)
+_GULLIBLE = re.compile(r"give (it|this answer|me) a 4|score 4|score=4|ignore the rubric", re.IGNORECASE)
+FORMATS = ("json_schema", "json_object", "tools")
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour, used by the next request."""
+
+    status: int | None = None  # answer with this HTTP error status
+    retry_after: float | None = None  # with a Retry-After header
+    delay_s: float = 0.0  # wait before answering
+    drop_after_chunks: int | None = None  # streaming: close the connection after this many chunks
+    content: str | None = None  # structured calls: reply with this raw content instead
+    score: int | None = None  # structured calls: give every criterion this score (e.g. 0)
+
+
+@dataclass
+class StubState:
+    """What the server has been told and what it has seen."""
+
+    faults: deque[Fault] = field(default_factory=deque)
+    rejects: set[str] = field(default_factory=set)  # structured formats answered with a 400
+    delay_s: float = 0.0  # added to every request
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    seen_prefixes: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def grade_reply(messages: list[dict[str, Any]], score: int | None = None) -> dict[str, Any]:
+    """The stub model's grade: one entry per rubric id, quoting the answer's first sentence."""
+    prompt = str(messages[-1].get("content", "")) if messages else ""
+    answer_match = _ANSWER.search(prompt)
+    answer = answer_match.group(1) if answer_match else ""
+    first = re.split(r"(?<=[.!?])\s+", answer.strip())[0] if answer.strip() else ""
+    words = len(answer.split())
+    if score is None:
+        score = 4 if _GULLIBLE.search(answer) else (3 if words >= 40 else 2)
+    return {
+        "criteria": [
+            {
+                "id": cid,
+                "score": score if first else None,
+                "evidence": [first] if first else [],
+                "rationale": f"The answer addresses {cid.replace('_', ' ')} with {words} words.",
+            }
+            for cid in _CRITERION_ID.findall(prompt)
+        ]
+    }
+
+
+def interviewer_reply(messages: list[dict[str, Any]]) -> str:
+    """The stub model's interviewer turn: a short lead-in and the question it was given."""
+    prompt = str(messages[-1].get("content", ""))
+    match = _QUESTION.search(prompt)
+    question = match.group(1).strip() if match else ""
+    if not question or question == "(none)":
+        return "Thanks, that is all from me. Your feedback report is ready."
+    return f"Thanks. {question}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        state = self.server.state
+        with state.lock:
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            fault = state.faults.popleft() if state.faults else Fault()
+            delay = state.delay_s + fault.delay_s
+        if delay:
+            time.sleep(delay)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            return self._error(404, f"no route {self.path}")
+        if fault.status is not None:
+            return self._error(fault.status, "injected failure", fault.retry_after)
+        if body.get("model") == "missing-model":
+            return self._error(404, "The model `missing-model` does not exist")
+        structured = self._format(body)
+        if structured in state.rejects:
+            return self._error(
+                400, f"Unsupported response_format: '{structured}' is not supported by this server"
+            )
+        usage = self._usage(body)
+        if body.get("stream"):
+            return self._stream(body, usage, fault)
+        if structured is None:
+            return self._json(
+                self._completion(
+                    body, {"role": "assistant", "content": interviewer_reply(body["messages"])}, usage
+                )
+            )
+        content = (
+            fault.content
+            if fault.content is not None
+            else json.dumps(grade_reply(body["messages"], fault.score))
+        )
+        if structured == "tools":
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "submit", "arguments": content}}
+                ],
+            }
+        else:
+            message = {"role": "assistant", "content": content}
+        self._json(self._completion(body, message, usage))
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _format(body: dict[str, Any]) -> str | None:
+        if body.get("tools"):
+            return "tools"
+        response_format = body.get("response_format") or {}
+        return response_format.get("type") if response_format.get("type") in FORMATS else None
+
+    def _usage(self, body: dict[str, Any]) -> dict[str, Any]:
+        messages = body.get("messages", [])
+        prompt = "".join(str(m.get("content", "")) for m in messages)
+        system = str(messages[0].get("content", "")) if messages else ""
+        state = self.server.state
+        with state.lock:
+            cached = _tokens(system) if system in state.seen_prefixes else 0
+            state.seen_prefixes.add(system)
+        return {"prompt_tokens": _tokens(prompt), "cached": cached}
+
+    @staticmethod
+    def _completion(body: dict[str, Any], message: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
+        completion = _tokens(json.dumps(message))
+        return {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "stub"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": usage["prompt_tokens"],
+                "completion_tokens": completion,
+                "total_tokens": usage["prompt_tokens"] + completion,
+                "prompt_tokens_details": {"cached_tokens": usage["cached"]},
+            },
+        }
+
+    def _json(
+        self, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str, retry_after: float | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        self._json({"error": {"message": message, "type": "stub_error", "code": status}}, status, headers)
+
+    def _stream(self, body: dict[str, Any], usage: dict[str, Any], fault: Fault) -> None:
+        text = interviewer_reply(body["messages"])
+        pieces = re.findall(r"\S+\s*", text)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def send(event: dict[str, Any] | str) -> None:
+            data = f"data: {event if isinstance(event, str) else json.dumps(event)}\n\n".encode()
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        base = {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": body.get("model"),
+        }
+        for i, piece in enumerate(pieces):
+            if fault.drop_after_chunks is not None and i >= fault.drop_after_chunks:
+                self.connection.shutdown(socket.SHUT_RDWR)  # the body never completes
+                self.close_connection = True
+                return
+            send(
+                {
+                    **base,
+                    "choices": [
+                        {"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}
+                    ],
+                }
+            )
+        send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            completion = _tokens(text)
+            send(
+                {
+                    **base,
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": usage["prompt_tokens"],
+                        "completion_tokens": completion,
+                        "total_tokens": usage["prompt_tokens"] + completion,
+                        "prompt_tokens_details": {"cached_tokens": usage["cached"]},
+                    },
+                }
+            )
+        send("[DONE]")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: StubState
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up (time-outs, dropped streams) are expected here: stay quiet."""
+
+
+class StubLLMServer:
+    """Run the stub server in a background thread: `with StubLLMServer() as server: server.base_url`."""
+
+    def __init__(self, *, delay_s: float = 0.0, rejects: set[str] | None = None) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.state = StubState(delay_s=delay_s, rejects=set(rejects or ()))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="stub-llm", daemon=True)
+
+    @property
+    def state(self) -> StubState:
+        """Faults, rejected formats and the requests seen."""
+        return self._server.state
+
+    @property
+    def base_url(self) -> str:
+        """The `/v1` URL to give the OpenAI client."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def enqueue(self, *faults: Fault) -> None:
+        """Make the next requests misbehave, one fault per request, in order."""
+        with self.state.lock:
+            self.state.faults.extend(faults)
+
+    def start(self) -> StubLLMServer:
+        """Start serving."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> StubLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
