@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +58,11 @@ def index(bundled_settings: Settings, kb: KnowledgeBase, embedder: Embedder) -> 
     """A real Chroma index of the bundled knowledge base, built once per test session."""
     built, _ = ready_index(bundled_settings, kb, embedder=embedder)
     yield built
+
+
+@pytest.fixture(scope="session")
+def toolkit(bundled_settings: Settings, index: KnowledgeIndex, embedder: Embedder) -> Any:
+    """Content, index, model and offline grader, shared by the session's tests."""
+    from agent.session import load_toolkit
+
+    return load_toolkit(bundled_settings, embedder=embedder)

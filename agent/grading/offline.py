@@ -17,7 +17,7 @@ import numpy as np
 
 from agent.content.schemas import Criterion
 from agent.grading.models import AnswerGrade, CriterionGrade
-from agent.grading.sentences import Sentence, split_sentences, word_count
+from agent.grading.sentences import Sentence, clauses, split_sentences, word_count
 from agent.search.embedding import Embedder
 
 _VAGUE = (
@@ -54,10 +54,10 @@ class GraderSettings:
     """The offline grader's thresholds (cosine similarities and counts)."""
 
     # Tuned on the dev split of tests/fixtures/graded_answers.yaml only (see tests/grading).
-    match: float = 0.42  # a sentence covers an evidence statement
+    match: float = 0.44  # a sentence covers an evidence statement
     red_flag: float = 0.62  # a sentence says what a red flag describes
     max_quotes: int = 3
-    mention_credit: float = 0.6  # credit for a covering sentence with no number, reason or trade-off
+    mention_credit: float = 0.4  # credit for a covering sentence with no number, reason or trade-off
     solid_credit: float = 1.8  # credit for a 3 ...
     strong_credit: float = 2.0  # ... and for a 4, which also needs two kinds of substance
     strong_ideas: int = 2  # distinct evidence statements a 4 must cover
@@ -102,9 +102,22 @@ class OfflineGrader:
         sentences = split_sentences(answer)
         usable = [s for s in sentences if not s.injection and not s.question]
         flags = self._answer_flags(answer, sentences, usable)
-        vectors = self.embedder.embed([s.text for s in usable]) if usable else None
+        vectors = self._span_vectors(usable) if usable else None
         grades = [self._grade_criterion(c, usable, vectors, flags) for c in criteria]
         return AnswerGrade(phase=phase, criteria=grades, engine=self.engine, flags=sorted(flags))
+
+    def _span_vectors(self, usable: list[Sentence]) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of each sentence and of its clauses, with where each sentence's spans start.
+
+        A dense sentence carries several ideas; its clauses are matched on their own too, and a
+        sentence's similarity to a statement is the best of its spans.
+        """
+        texts: list[str] = []
+        starts: list[int] = []
+        for sentence in usable:
+            starts.append(len(texts))
+            texts += [sentence.text, *clauses(sentence.text)]
+        return self.embedder.embed(texts), np.asarray(starts)
 
     def sentence_vectors(self, answer: str) -> tuple[list[Sentence], np.ndarray]:
         """The answer's usable sentences and their embeddings (for topic and follow-up matching)."""
@@ -135,7 +148,7 @@ class OfflineGrader:
         self,
         criterion: Criterion,
         usable: list[Sentence],
-        vectors: np.ndarray | None,
+        vectors: tuple[np.ndarray, np.ndarray] | None,
         flags: set[str],
     ) -> CriterionGrade:
         settings = self.settings
@@ -143,8 +156,14 @@ class OfflineGrader:
             return CriterionGrade(
                 id=criterion.id, score=None, evidence=[], rationale="No usable answer text."
             )
-        evidence_sim = self._bank.vectors(criterion.evidence) @ vectors.T
-        red_sim = self._bank.vectors(criterion.red_flags) @ vectors.T
+        span_vectors, starts = vectors
+        # Per statement and sentence: the best similarity over the sentence's spans.
+        evidence_sim = np.maximum.reduceat(
+            self._bank.vectors(criterion.evidence) @ span_vectors.T, starts, axis=1
+        )
+        red_sim = np.maximum.reduceat(
+            self._bank.vectors(criterion.red_flags) @ span_vectors.T, starts, axis=1
+        )
 
         covered: list[tuple[str, int, float]] = []  # (statement, sentence index, similarity)
         for statement, row in zip(criterion.evidence, evidence_sim, strict=True):

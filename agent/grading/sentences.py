@@ -199,3 +199,20 @@ def split_sentences(text: str) -> list[Sentence]:
 def word_count(text: str) -> int:
     """Words in a text, as the grader counts them."""
     return len(_WORD.findall(text))
+
+
+_CLAUSE_BREAK = re.compile(
+    r"(?<=[,:;)])\s+|\s+(?=\b(?:because|so that|so|which|but|then|since|while|whereas)\b)|\s+-{1,2}\s+"
+)
+
+
+def clauses(sentence: str, min_words: int = 4) -> list[str]:
+    """The sentence's clauses worth matching on their own (dense sentences carry several ideas)."""
+    parts = [p.strip() for p in _CLAUSE_BREAK.split(sentence) if p and p.strip()]
+    merged: list[str] = []
+    for part in parts:
+        if merged and len(_WORD.findall(merged[-1])) < min_words:
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    return [m for m in merged if len(_WORD.findall(m)) >= min_words] if len(merged) > 1 else []
