@@ -94,6 +94,7 @@ class LLMSettings:
     timeout_s: float = field(default=60.0, metadata={"env": "MLSD_LLM_TIMEOUT", "help": "per request"})
     max_attempts: int = field(default=4, metadata={"help": "tries per call, including the first"})
     max_wait_s: float = field(default=30.0, metadata={"help": "total back-off time allowed per call"})
+    backoff_s: float = field(default=0.5, metadata={"help": "first back-off; doubles per retry, with jitter"})
 
     @classmethod
     def from_env(

@@ -8,6 +8,7 @@ server's best format first and remembers a rejected one: json_schema -> json_obj
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
+from tenacity.wait import wait_base
 
 from agent.config import LLMSettings
 from agent.errors import MlsdError
@@ -111,6 +114,22 @@ def _rejects_format(exc: BaseException) -> bool:
     return any(w in text for w in ("response_format", "json_schema", "json schema", "tool", "not supported"))
 
 
+class _RetryAfter(wait_base):
+    """Exponential back-off with jitter, but never shorter than a 429's Retry-After (capped at 20 s)."""
+
+    def __init__(self, fallback: wait_base) -> None:
+        self.fallback = fallback
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        wait = float(self.fallback(retry_state))
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, openai.RateLimitError):
+            with contextlib.suppress(ValueError):  # an HTTP-date Retry-After falls back to back-off
+                wait = max(wait, min(float(exc.response.headers.get("retry-after", 0)), 20.0))
+        return wait
+
+
 class LLMClient:
     """Chat Completions calls with retries, format fallback and usage accounting."""
 
@@ -134,7 +153,10 @@ class LLMClient:
 
         return Retrying(
             stop=stop_after_attempt(self.settings.max_attempts) | stop_after_delay(self.settings.max_wait_s),
-            wait=wait_exponential_jitter(initial=0.5, max=8.0, jitter=0.5),
+            wait=_RetryAfter(
+                wait_exponential(multiplier=self.settings.backoff_s, max=8.0)
+                + wait_random(0, self.settings.backoff_s)
+            ),
             retry=retry_if_exception(_retryable),
             before_sleep=count,
             reraise=True,
