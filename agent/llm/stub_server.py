@@ -62,7 +62,8 @@ def grade_reply(messages: list[dict[str, Any]], score: int | None = None) -> dic
     first = re.split(r"(?<=[.!?])\s+", answer.strip())[0] if answer.strip() else ""
     words = len(answer.split())
     if score is None:
-        score = 4 if _GULLIBLE.search(answer) else (3 if words >= 40 else 2)
+        # A crude, deterministic stand-in for judgement: longer answers score higher.
+        score = 4 if _GULLIBLE.search(answer) else 1 + (words >= 25) + (words >= 60) + (words >= 120)
     return {
         "criteria": [
             {
@@ -98,7 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         state = self.server.state
         with state.lock:
-            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.requests.append({"path": self.path, "headers": headers, "body": body})
             fault = state.faults.popleft() if state.faults else Fault()
             delay = state.delay_s + fault.delay_s
         if delay:

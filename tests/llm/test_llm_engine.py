@@ -72,7 +72,7 @@ def test_structured_grade_with_json_schema(
     assert [c.id for c in grade.criteria] == [c.id for c in _criteria(toolkit)]
     assert grade.engine == "openai:stub-model"
     for criterion in grade.criteria:
-        assert criterion.score == 3 and criterion.evidence and all(q in ANSWER for q in criterion.evidence)
+        assert criterion.score == 2 and criterion.evidence and all(q in ANSWER for q in criterion.evidence)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_a_rejected_format_falls_back_once_and_is_remembered(
     engine = LLMEngine(settings)
     for _ in range(2):
         grade = engine.grade_answer("payment_fraud_detection", "evaluation", _criteria(toolkit), ANSWER)
-        assert all(c.score == 3 for c in grade.criteria)
+        assert all(c.score == 2 for c in grade.criteria)
     assert _kinds(server) == expected
     if "json_object" not in rejects:
         prompt = server.state.requests[-1]["body"]["messages"][-1]["content"]
@@ -119,7 +119,7 @@ def test_transient_failures_are_retried(
     server.enqueue(fault)
     engine = LLMEngine(settings)
     grade = engine.grade_answer("payment_fraud_detection", "evaluation", _criteria(toolkit), ANSWER)
-    assert all(c.score == 3 for c in grade.criteria)
+    assert all(c.score == 2 for c in grade.criteria)
     assert len(server.state.requests) == 2 and engine.client.retries == 1
 
 
