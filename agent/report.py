@@ -123,3 +123,20 @@ def _strengths_and_gaps(
     strengths.sort(key=lambda s: -s[0])
     gaps.sort(key=lambda g: -g[0])
     return [s for _, s in strengths[:5]], [g for _, g in gaps[:6]]
+
+
+def report_with_titles(report: dict[str, Any], kb: KnowledgeBase, problem: str) -> dict[str, Any]:
+    """The report with criteria in SPEC's shape (insufficient evidence shown as score 1) and titled."""
+    from agent.grading.models import criterion_json
+
+    phases = []
+    for phase in report.get("phases", []):
+        rubric = {c.id: c for c in kb.rubric_for(problem, phase["phase"])}
+        criteria = [
+            criterion_json(c, rubric[c["id"]].title, rubric[c["id"]].weight)
+            if c["id"] in rubric
+            else criterion_json(c)
+            for c in phase["criteria"]
+        ]
+        phases.append({**phase, "criteria": criteria})
+    return {**report, "phases": phases}

@@ -13,6 +13,7 @@ from agent.errors import UsageError
 from agent.grading.models import criterion_json
 from agent.grading.sentences import word_count
 from agent.ids import LEVELS, PHASES, WRAP_UP
+from agent.report import report_with_titles
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -176,7 +177,7 @@ def run_interview(args: argparse.Namespace) -> int:
         else:
             interview.send(action="end" if phase == WRAP_UP else "skip")
     values = interview.values()
-    report = _report_json(interview.report or {}, toolkit.kb, args.problem)
+    report = report_with_titles(interview.report or {}, toolkit.kb, args.problem)
     turns = [
         {
             "role": t["role"],
@@ -205,21 +206,6 @@ def run_interview(args: argparse.Namespace) -> int:
     _print_report(report)
     stderr().print(f"Transcript: {interview.transcript_path}")
     return 0
-
-
-def _report_json(report: dict[str, Any], kb: Any, problem: str) -> dict[str, Any]:
-    """The report with criteria in SPEC's shape (insufficient evidence shown as score 1)."""
-    phases = []
-    for phase in report.get("phases", []):
-        rubric = {c.id: c for c in kb.rubric_for(problem, phase["phase"])}
-        criteria = [
-            criterion_json(c, rubric[c["id"]].title, rubric[c["id"]].weight)
-            if c["id"] in rubric
-            else criterion_json(c)
-            for c in phase["criteria"]
-        ]
-        phases.append({**phase, "criteria": criteria})
-    return {**report, "phases": phases}
 
 
 def _print_report(report: dict[str, Any]) -> None:

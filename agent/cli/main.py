@@ -47,7 +47,7 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `mlsd` argument parser."""
-    from agent.cli import interview, kb
+    from agent.cli import interview, kb, practice
 
     common = _common()
     parser = _Parser(
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     kb.register(commands, common)
     interview.register(commands, common)
+    practice.register(commands, common)
+    practice.add_practice_arguments(parser)
+    parser.set_defaults(handler=practice.run_practice)
     return parser
 
 

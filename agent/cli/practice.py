@@ -1,0 +1,80 @@
+"""`mlsd` and `mlsd practice`: the terminal app."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from agent.cli.output import settings_from_args
+from agent.config import resolve_backend
+from agent.engines.factory import BACKENDS
+from agent.errors import UsageError
+from agent.ids import LEVELS
+
+LATEST = "latest"
+
+
+def add_practice_arguments(parser: argparse.ArgumentParser) -> None:
+    """The app's options (also accepted by plain `mlsd`)."""
+    parser.add_argument("--problem", help="skip the start screen and interview on this problem")
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const=LATEST,
+        metavar="SESSION_ID",
+        help="resume a session (default: the latest unfinished one)",
+    )
+    parser.add_argument("--level", choices=LEVELS, default="senior", help="target level (default senior)")
+    parser.add_argument("--length", type=int, choices=(45, 60), default=45, help="minutes (default 45)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, help="default: openai if OPENAI_API_KEY is set, else offline"
+    )
+    parser.add_argument("--model", help="the LLM engine's model (env MLSD_MODEL)")
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add `practice` to the parser."""
+    practice = commands.add_parser(
+        "practice", help="the terminal app: practise a full interview", parents=[common]
+    )
+    add_practice_arguments(practice)
+    practice.set_defaults(handler=run_practice)
+
+
+def run_practice(args: argparse.Namespace) -> int:
+    """Open the app."""
+    from agent.content.loader import load_knowledge_base
+    from agent.history import list_sessions
+
+    settings = settings_from_args(args)
+    backend = resolve_backend(getattr(args, "backend", None))
+    if backend == "openai":
+        from agent.config import LLMSettings
+
+        LLMSettings.from_env(model=args.model)  # a missing key is reported here, before the screen opens
+    if args.problem is not None:
+        kb = load_knowledge_base(settings.knowledge_dir, settings.rubrics_dir)
+        if args.problem not in kb.problems:
+            raise UsageError(
+                f"unknown problem {args.problem!r} (expected one of: {', '.join(sorted(kb.problems))})"
+            )
+    resume = args.resume
+    if resume == LATEST:
+        unfinished = [s for s in list_sessions(settings.home) if not s.finished and not s.damaged]
+        if not unfinished:
+            raise UsageError(f"no unfinished session to resume under {settings.home}")
+        resume = unfinished[0].session_id
+    elif resume is not None and not (settings.home / "sessions" / f"{resume}.jsonl").is_file():
+        raise UsageError(f"no session {resume!r} under {settings.home}")
+    from tui.app import MlsdApp
+
+    MlsdApp(
+        settings,
+        backend=backend,
+        model=args.model,
+        problem=args.problem,
+        resume=resume,
+        level=args.level,
+        length=args.length,
+    ).run()
+    return 0

@@ -1,0 +1,156 @@
+"""Export a finished interview's report as Markdown and as a self-contained HTML page with a chart."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from agent.ids import SCORE_LABELS
+
+
+def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: str) -> str:
+    """The report as Markdown: verdict, phases with time, criteria with evidence, gaps, topics to study."""
+    lines = [
+        f"# Mock interview feedback: {problem_title}",
+        "",
+        f"**Verdict: {report['verdict']}** — overall {report['score']:.2f} of 4 "
+        f"(level {report['level']}, graded by `{report['backend']}`, session `{session_id}`)",
+        "",
+        "| phase | score | minutes (budget) |",
+        "|---|---|---|",
+    ]
+    for phase in report["phases"]:
+        time = f"{phase['minutes']:.1f} ({phase['budget_minutes']:.0f})"
+        lines.append(f"| {phase['title']} | {phase['score']:.2f} | {time} |")
+    if report.get("strengths"):
+        lines += ["", "## Strengths", ""]
+        for s in report["strengths"]:
+            quote = f' — "{s["evidence"][0]}"' if s.get("evidence") else ""
+            lines.append(f"- **{s['title']}** ({s['phase']}){quote}")
+    if report.get("gaps"):
+        lines += ["", "## Gaps", ""]
+        for g in report["gaps"]:
+            lines.append(f"- **{g['title']}** ({g['phase']}): solid looks like: {g['what_solid_looks_like']}")
+    if report.get("study"):
+        lines += ["", "## Missed critical topics: notes to study", ""]
+        for s in report["study"]:
+            lines.append(f"- **{s['title']}**: {s['summary']} ({s['note']})")
+    lines += ["", "## Per criterion", ""]
+    for phase in report["phases"]:
+        if not phase["criteria"]:
+            continue
+        lines += [f"### {phase['title']} — {phase['score']:.2f}", ""]
+        for c in phase["criteria"]:
+            lines.append(f"- **{c.get('title', c['id'])}**: {_criterion_score(c)}. {c['rationale']}")
+            lines += [f'  > "{q}"' for q in c.get("evidence", [])]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _criterion_score(criterion: dict[str, Any]) -> str:
+    if criterion.get("score") is None or criterion.get("insufficient_evidence"):
+        return "insufficient evidence"
+    return f"{criterion['score']:.0f} ({SCORE_LABELS[int(criterion['score'])]})"
+
+
+def _strength(s: dict[str, Any]) -> str:
+    quote = f"<blockquote>{html.escape(s['evidence'][0])}</blockquote>" if s.get("evidence") else ""
+    return f"<b>{html.escape(s['title'])}</b> ({s['phase']}){quote}"
+
+
+def _gap(g: dict[str, Any]) -> str:
+    solid = html.escape(g["what_solid_looks_like"])
+    return f"<b>{html.escape(g['title'])}</b> ({g['phase']}): solid looks like: {solid}"
+
+
+def _study(s: dict[str, Any]) -> str:
+    return (
+        f"<b>{html.escape(s['title'])}</b>: {html.escape(s['summary'])} <code>{html.escape(s['note'])}</code>"
+    )
+
+
+def _bar_chart_svg(phases: list[dict[str, Any]]) -> str:
+    """A horizontal bar chart of phase scores on the 1-4 scale, as inline SVG."""
+    row, label_w, bar_w = 28, 260, 320
+    height = row * len(phases) + 30
+    parts = [f'<svg role="img" aria-label="Phase scores" width="{label_w + bar_w + 60}" height="{height}">']
+    for tick in (1, 2, 3, 4):
+        x = label_w + bar_w * (tick - 1) / 3
+        parts.append(f'<line x1="{x:.0f}" y1="0" x2="{x:.0f}" y2="{height - 20}" stroke="#ddd"/>')
+        parts.append(f'<text x="{x:.0f}" y="{height - 5}" font-size="11" text-anchor="middle">{tick}</text>')
+    for i, phase in enumerate(phases):
+        y = i * row + 4
+        width = bar_w * (phase["score"] - 1) / 3
+        colour = "#2e7d32" if phase["score"] >= 3 else "#f9a825" if phase["score"] >= 2 else "#c62828"
+        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(phase["title"])}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{max(width, 2):.0f}" height="18" fill="{colour}"/>')
+        parts.append(
+            f'<text x="{label_w + width + 6:.0f}" y="{y + 14}" font-size="12">{phase["score"]:.2f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) -> str:
+    """A self-contained HTML page: the chart of phase scores and the whole report."""
+    body: list[str] = [
+        f"<h1>Mock interview feedback: {html.escape(problem_title)}</h1>",
+        f"<p class=verdict><strong>{html.escape(report['verdict'])}</strong> — "
+        f"overall {report['score']:.2f} of 4 "
+        f"(level {html.escape(report['level'])}, graded by <code>{html.escape(report['backend'])}</code>, "
+        f"session <code>{html.escape(session_id)}</code>)</p>",
+        _bar_chart_svg(report["phases"]),
+        "<table><tr><th>phase</th><th>score</th><th>minutes</th><th>budget</th></tr>",
+    ]
+    for p in report["phases"]:
+        body.append(
+            f"<tr><td>{html.escape(p['title'])}</td><td>{p['score']:.2f}</td>"
+            f"<td>{p['minutes']:.1f}</td><td>{p['budget_minutes']:.0f}</td></tr>"
+        )
+    body.append("</table>")
+    sections = (("Strengths", "strengths", _strength), ("Gaps", "gaps", _gap))
+    for title, key, render in (*sections, ("Missed critical topics: notes to study", "study", _study)):
+        if report.get(key):
+            body.append(
+                f"<h2>{title}</h2><ul>" + "".join(f"<li>{render(i)}</li>" for i in report[key]) + "</ul>"
+            )
+    body.append("<h2>Per criterion</h2>")
+    for phase in report["phases"]:
+        if not phase["criteria"]:
+            continue
+        body.append(f"<h3>{html.escape(phase['title'])} — {phase['score']:.2f}</h3><ul>")
+        for c in phase["criteria"]:
+            quotes = "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in c.get("evidence", []))
+            title = html.escape(c.get("title", c["id"]))
+            body.append(
+                f"<li><b>{title}</b>: {_criterion_score(c)}. {html.escape(c['rationale'])}{quotes}</li>"
+            )
+        body.append("</ul>")
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.5}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .6rem}"
+        "blockquote{margin:.2rem 0 .2rem 1rem;color:#444;border-left:3px solid #bbb;padding-left:.6rem}"
+    )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>Feedback: {html.escape(problem_title)}</title><style>{style}</style></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+
+
+def export_report(
+    report: dict[str, Any], folder: Path, *, problem_title: str, session_id: str
+) -> tuple[Path, Path]:
+    """Write `<session>.md` and `<session>.html` into `folder` (created private) and return both paths."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    markdown = folder / f"{session_id}.md"
+    page = folder / f"{session_id}.html"
+    markdown.write_text(
+        report_markdown(report, problem_title=problem_title, session_id=session_id), encoding="utf-8"
+    )
+    page.write_text(report_html(report, problem_title=problem_title, session_id=session_id), encoding="utf-8")
+    for path in (markdown, page):
+        path.chmod(0o600)
+    return markdown, page

@@ -1,0 +1,90 @@
+"""The terminal app: pick a problem, practise a whole interview, read the feedback.
+
+Heavy parts (the embedding model, Chroma, LangGraph) load in a worker thread after the first
+frame is drawn, so the app is on screen at once; the interview screen waits for them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from agent.config import Settings
+
+
+class MlsdApp(App[None]):
+    """mlsd-interviewer's terminal app."""
+
+    CSS_PATH = "mlsd.tcss"
+    TITLE = "mlsd-interviewer"
+    SUB_TITLE = "ML system design mock interviews"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: str = "offline",
+        model: str | None = None,
+        problem: str | None = None,
+        resume: str | None = None,
+        level: str = "senior",
+        length: int = 45,
+        toolkit: Any = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.backend = backend
+        self.model = model
+        self._initial = (problem, resume, level, length)
+        self._toolkit: Any = toolkit  # tests hand in one already loaded
+        self._toolkit_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ shared services
+
+    def toolkit(self) -> Any:
+        """Content, index and model, loaded once (call from a worker thread: it can take seconds)."""
+        with self._toolkit_lock:
+            if self._toolkit is None:
+                from agent.session import load_toolkit
+
+                self._toolkit = load_toolkit(self.settings)
+            return self._toolkit
+
+    def engine_label(self) -> str:
+        """What the user sees as the engine."""
+        return (
+            "offline engine" if self.backend == "offline" else f"LLM engine: {self.model or 'default model'}"
+        )
+
+    # ------------------------------------------------------------------ screens
+
+    def on_mount(self) -> None:
+        """Open the start screen, or go straight to an interview with --problem / --resume."""
+        from tui.screens.interview import InterviewScreen
+        from tui.screens.start import StartScreen
+
+        problem, resume, level, length = self._initial
+        self.push_screen(StartScreen())
+        if problem or resume:
+            self.push_screen(InterviewScreen(problem=problem, session_id=resume, level=level, length=length))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette: the app's commands plus those of the current screen."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Toggle theme", "Switch between light and dark", self.action_toggle_theme)
+        commands = getattr(screen, "palette_commands", None)
+        if commands is not None:
+            yield from commands()

@@ -1,0 +1,131 @@
+"""The feedback: verdict, a chart of phase scores, criteria with evidence, time, topics to study.
+
+Export writes Markdown and HTML reports; "discuss" answers questions about the feedback from the notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Markdown, Static
+
+from agent.ids import PHASE_TITLES
+
+
+def score_bars(phases: list[dict[str, Any]], width: int = 28) -> Text:
+    """A horizontal bar chart of phase scores on the 1-4 scale."""
+    text = Text()
+    for phase in phases:
+        filled = round(width * (phase["score"] - 1) / 3)
+        colour = "green" if phase["score"] >= 3 else "yellow" if phase["score"] >= 2 else "red"
+        text.append(f"{PHASE_TITLES[phase['phase']]:<40}")
+        text.append("█" * filled, style=colour)
+        text.append("░" * (width - filled), style="dim")
+        text.append(f" {phase['score']:.2f}  {phase['minutes']:4.1f}/{phase['budget_minutes']:.0f} min\n")
+    return text
+
+
+class FeedbackScreen(Screen[None]):
+    """What the candidate did well, what they missed, and what to read next."""
+
+    BINDINGS = [
+        Binding("e", "export", "Export"),
+        Binding("d", "discuss", "Discuss"),
+        Binding("n", "new", "New interview"),
+        Binding("h", "history", "History"),
+    ]
+
+    def __init__(self, interview: Any) -> None:
+        super().__init__()
+        from agent.export import report_markdown
+        from agent.report import report_with_titles
+
+        self.interview = interview
+        values = interview.values()
+        self.problem = values["problem"]
+        kb = interview.context.kb
+        self.report = report_with_titles(interview.report, kb, self.problem)
+        self.problem_title = kb.problem_note(self.problem).title
+        self.markdown = report_markdown(
+            self.report, problem_title=self.problem_title, session_id=interview.session_id
+        )
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="feedback"):
+            verdict = Text(f"{self.report['verdict'].upper()}", style="bold")
+            verdict.append(
+                f"   {self.report['score']:.2f} of 4   graded by {self.report['backend']}", style=""
+            )
+            yield Static(verdict, id="verdict")
+            yield Static(score_bars(self.report["phases"]), id="chart")
+            yield Markdown(self.markdown.split("\n", 1)[1], id="report")
+            yield Markdown("", id="discussion")
+        yield Input(
+            placeholder="Ask about your feedback, e.g. how should I have handled calibration?", id="discuss"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start on the report, so single-letter keys work until the candidate opens the question box."""
+        self.query_one("#feedback", VerticalScroll).focus()
+
+    def action_export(self) -> None:
+        """Write the report as Markdown and HTML under MLSD_HOME/reports."""
+        from agent.export import export_report
+
+        app: Any = self.app
+        markdown, page = export_report(
+            self.interview.report and self.report,
+            app.settings.home / "reports",
+            problem_title=self.problem_title,
+            session_id=self.interview.session_id,
+        )
+        self.notify(f"Saved {markdown} and {page}", title="Report exported", timeout=8)
+
+    def action_discuss(self) -> None:
+        """Focus the question box."""
+        self.query_one("#discuss", Input).focus()
+
+    def action_new(self) -> None:
+        """Back to the problem list."""
+        from tui.screens.start import StartScreen
+
+        self.app.switch_screen(StartScreen())
+
+    def action_history(self) -> None:
+        """Past sessions and score trends."""
+        from tui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen())
+
+    @on(Input.Submitted, "#discuss")
+    def _ask(self, event: Input.Submitted) -> None:
+        question = event.value.strip()
+        if not question:
+            return
+        event.input.value = ""
+        self._answer(question)
+
+    @work(thread=True, exclusive=True, group="discuss")
+    def _answer(self, question: str) -> None:
+        hits = self.interview.context.selector.index.search(
+            question, k=3, problem=self.problem, kinds=["topic", "problem"]
+        )
+        lines = [f"**You asked:** {question}", ""]
+        for hit in hits:
+            lines.append(f"- {hit.text} _({hit.source})_")
+        missed = ", ".join(self.report["missed_topics"]) or "none"
+        lines += ["", f"Topics this interview missed: {missed}."]
+        self.app.call_from_thread(self._show_answer, "\n".join(lines))
+
+    def _show_answer(self, markdown: str) -> None:
+        discussion = self.query_one("#discussion", Markdown)
+        discussion.append("\n\n" + markdown)
+        self.query_one("#feedback", VerticalScroll).scroll_end(animate=False)

@@ -1,0 +1,64 @@
+"""Past sessions: date, problem, score; a score trend per phase; the weakest phase to practise next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from agent.ids import PHASE_TITLES, PHASES
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def trend(scores: list[float]) -> str:
+    """A sparkline of scores on the 1-4 scale, oldest first."""
+    return "".join(_SPARKS[min(7, max(0, round((s - 1) / 3 * 7)))] for s in scores)
+
+
+def weakest_phase(sessions: list[Any]) -> str | None:
+    """The phase with the lowest average over the last five finished sessions."""
+    recent = [s for s in sessions if s.finished and s.phase_scores][:5]
+    if not recent:
+        return None
+    averages = {p: sum(s.phase_scores.get(p, 1.0) for s in recent) / len(recent) for p in PHASES}
+    return min(averages, key=lambda p: averages[p])
+
+
+class HistoryScreen(Screen[None]):
+    """What you have practised and how it went."""
+
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+
+    def compose(self) -> ComposeResult:
+        from agent.history import list_sessions
+
+        app: Any = self.app
+        sessions = list_sessions(app.settings.home)
+        yield Header()
+        with VerticalScroll(id="history"):
+            table: DataTable[str] = DataTable(id="sessions", cursor_type="row")
+            table.add_columns("date", "problem", "engine", "score", "verdict")
+            for s in sessions:
+                score = (
+                    f"{s.score:.2f}" if s.score is not None else ("damaged" if s.damaged else "unfinished")
+                )
+                table.add_row(f"{s.started:%Y-%m-%d %H:%M}", s.problem, s.engine, score, s.verdict or "")
+            yield table
+            finished = [s for s in reversed(sessions) if s.finished]
+            text = Text("Score trend per phase (oldest to newest)\n", style="bold")
+            for phase in PHASES:
+                scores = [s.phase_scores.get(phase, 1.0) for s in finished]
+                text.append(f"{PHASE_TITLES[phase]:<40} {trend(scores)}\n")
+            weakest = weakest_phase(sessions)
+            if weakest:
+                text.append(
+                    f"\nPractise next: {PHASE_TITLES[weakest]} (your lowest recent average).", style="bold"
+                )
+            yield Static(text, id="trends")
+        yield Footer()

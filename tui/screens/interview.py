@@ -1,0 +1,277 @@
+"""The interview: the chat, the answer box and the side panel. The interviewer thinks in a worker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Markdown, Static
+
+from agent.ids import PHASES
+from tui.widgets.answer_box import AnswerBox
+from tui.widgets.chat import ChatLog, InterviewerMessage
+from tui.widgets.phase_panel import PhasePanel
+
+
+class ProblemModal(ModalScreen[None]):
+    """The problem statement, shown again on request."""
+
+    BINDINGS = [Binding("escape,f4,enter", "dismiss", "Close")]
+
+    def __init__(self, title: str, prompt: str) -> None:
+        super().__init__()
+        self._markdown = f"## {title}\n\n{prompt}"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="problem-modal"):
+            yield Markdown(self._markdown)
+            yield Static("Press Esc to close.", classes="hint")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        """Close the modal."""
+        self.dismiss(result)
+
+
+class InterviewScreen(Screen[None]):
+    """One interview, new or resumed."""
+
+    BINDINGS = [
+        Binding("f2", "hint", "Hint"),
+        Binding("f3", "skip", "Next phase"),
+        Binding("f4", "problem", "Problem"),
+        Binding("f10", "end", "End interview"),
+    ]
+
+    def __init__(
+        self, *, problem: str | None, session_id: str | None, level: str = "senior", length: int = 45
+    ) -> None:
+        super().__init__()
+        self.problem = problem
+        self.session_id = session_id
+        self.level = level
+        self.length = length
+        self.interview: Any = None
+        self._streaming: InterviewerMessage | None = None
+        self._streamed = ""
+        self._asked_at = time.monotonic()
+        self._pending = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="interview"):
+            with Vertical(id="conversation"):
+                yield ChatLog(id="chat")
+                yield AnswerBox(id="answer")
+            yield PhasePanel(id="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the interviewer and show the first question (or the resumed history)."""
+        self.query_one(AnswerBox).placeholder = "Loading the interviewer..."
+        self._set_busy(True)
+        self.set_interval(1.0, self._refresh_panel)
+        self._open()
+
+    # ------------------------------------------------------------------ workers
+
+    @work(thread=True, exclusive=True, group="interviewer")
+    def _open(self) -> None:
+        from agent.engines.factory import make_engine
+        from agent.errors import MlsdError
+        from agent.session import Interview, build_context
+
+        app: Any = self.app
+        try:
+            toolkit = app.toolkit()
+            engine = make_engine(app.backend, toolkit, model=app.model)
+            context = build_context(toolkit, engine, auto_advance=True)
+            app.settings.ensure_home()
+            if self.session_id:
+                self.interview = Interview.resume(context, app.settings.home, self.session_id)
+            else:
+                self.interview = Interview.create(
+                    context,
+                    app.settings.home,
+                    problem=self.problem or "",
+                    level=self.level,
+                    length=self.length,
+                    model=getattr(engine, "model", None),
+                    on_token=self._token_from_thread,
+                )
+        except MlsdError as exc:
+            self.app.call_from_thread(self._open_failed, str(exc))
+            return
+        self.app.call_from_thread(self._opened)
+
+    @work(thread=True, exclusive=True, group="interviewer")
+    def _send(self, action: str, text: str, seconds: float) -> None:
+        from agent.errors import MlsdError
+
+        try:
+            turns = self.interview.send(
+                text, action=action, seconds=seconds, on_token=self._token_from_thread
+            )
+        except MlsdError as exc:
+            self.app.call_from_thread(self._send_failed, text, str(exc))
+            return
+        self.app.call_from_thread(self._sent, turns)
+
+    def _token_from_thread(self, token: str) -> None:
+        self.app.call_from_thread(self._on_token, token)
+
+    # ------------------------------------------------------------------ UI updates (main thread)
+
+    def _on_token(self, token: str) -> None:
+        chat = self.query_one(ChatLog)
+        if self._streaming is None:
+            # The first piece goes into the constructor: an update before mounting would be lost.
+            self._streamed = token
+            self._streaming = chat.add_interviewer(token)
+        else:
+            self._streamed += token
+            self._streaming.update(self._streamed)
+        chat.scroll_end(animate=False)
+
+    def _opened(self) -> None:
+        values = self.interview.values()
+        self.problem = values["problem"]
+        self.length = values["length"]
+        chat = self.query_one(ChatLog)
+        if self._streaming is not None:  # new: make sure the whole first message is shown
+            self._streaming.update(values["turns"][-1]["text"])
+        else:  # resumed: show the history
+            for turn in values["turns"]:
+                self._show_turn(chat, turn)
+        self._streaming = None
+        if self.interview.finished:
+            self._show_feedback()
+            return
+        self._set_busy(False)
+        self.query_one(AnswerBox).placeholder = "Your answer. Enter sends, Ctrl+J adds a new line."
+        self._refresh_panel()
+
+    def _open_failed(self, message: str) -> None:
+        self.notify(message, severity="error", timeout=10)
+        self.query_one(AnswerBox).placeholder = "The interviewer could not start (see the message)."
+
+    def _show_turn(self, chat: ChatLog, turn: dict[str, Any]) -> None:
+        if turn["role"] == "interviewer":
+            chat.add_interviewer(turn["text"])
+        elif turn["kind"] == "answer":
+            chat.add_candidate(turn["text"])
+        elif turn["kind"] in ("skip", "end", "hint_request"):
+            chat.add_candidate(
+                {"skip": "(moves on)", "end": "(ends the interview)", "hint_request": "(asks for a hint)"}[
+                    turn["kind"]
+                ]
+            )
+
+    def _sent(self, turns: list[dict[str, Any]]) -> None:
+        chat = self.query_one(ChatLog)
+        interviewer = [t for t in turns if t["role"] == "interviewer"]
+        if self._streaming is not None and interviewer:
+            self._streaming.update(interviewer[-1]["text"])
+        elif interviewer:
+            chat.add_interviewer(interviewer[-1]["text"])
+        self._streaming = None
+        self._asked_at = time.monotonic()
+        self._set_busy(False)
+        self._refresh_panel()
+        if self.interview.finished:
+            self._show_feedback()
+
+    def _send_failed(self, text: str, message: str) -> None:
+        self._streaming = None
+        self.notify(
+            f"{message}\nYour answer is still in the box: press Enter to try again.",
+            severity="error",
+            timeout=15,
+        )
+        box = self.query_one(AnswerBox)
+        if text:
+            box.text = text
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        box = self.query_one(AnswerBox)
+        box.disabled = busy
+        self.set_class(busy, "-awaiting-response")
+        if not busy:
+            box.focus()
+
+    def _refresh_panel(self) -> None:
+        if self.interview is None:
+            return
+        from agent.nodes.grading import coverage
+
+        values = self.interview.values()
+        if not values:
+            return
+        waiting = 0.0 if self.has_class("-awaiting-response") else time.monotonic() - self._asked_at
+        kb = self.interview.context.kb
+        phase = values["phase"]
+        rubric = {c.id: c.title for c in kb.rubric_for(values["problem"], phase)} if phase in PHASES else {}
+        seen = coverage(values) if rubric else {}
+        self.query_one(PhasePanel).show(
+            phase=values["phase"],
+            length=values["length"],
+            phase_elapsed=values["clock_s"] - values["phase_started_s"] + waiting,
+            total_elapsed=values["clock_s"] + waiting,
+            coverage={cid: (title, seen.get(cid)) for cid, title in rubric.items()},
+        )
+
+    def _show_feedback(self) -> None:
+        from tui.screens.feedback import FeedbackScreen
+
+        self.app.switch_screen(FeedbackScreen(self.interview))
+
+    # ------------------------------------------------------------------ input and actions
+
+    @on(AnswerBox.Submitted)
+    def _submit(self, event: AnswerBox.Submitted) -> None:
+        if self.interview is None or self.has_class("-awaiting-response"):
+            return
+        text = event.text
+        event.box.text = ""
+        self.query_one(ChatLog).add_candidate(text)
+        self._set_busy(True)
+        self._send("answer", text, time.monotonic() - self._asked_at)
+
+    def _act(self, action: str, shown: str) -> None:
+        if self.interview is None or self.has_class("-awaiting-response"):
+            return
+        self.query_one(ChatLog).add_candidate(shown)
+        self._set_busy(True)
+        self._send(action, "", time.monotonic() - self._asked_at)
+
+    def action_hint(self) -> None:
+        """Ask the interviewer for a hint."""
+        self._act("hint", "(asks for a hint)")
+
+    def action_skip(self) -> None:
+        """Move on to the next phase."""
+        self._act("skip", "(moves on)")
+
+    def action_end(self) -> None:
+        """End the interview now and get the feedback."""
+        self._act("end", "(ends the interview)")
+
+    def action_problem(self) -> None:
+        """Show the problem statement again."""
+        if self.interview is None:
+            return
+        note = self.interview.context.kb.problem_note(self.interview.values()["problem"])
+        self.app.push_screen(ProblemModal(note.title, note.prompt))
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """This screen's entries in the command palette."""
+        yield SystemCommand("Hint", "Ask the interviewer for a hint", self.action_hint)
+        yield SystemCommand("Skip to next phase", "Move on to the next phase", self.action_skip)
+        yield SystemCommand("End interview", "Finish now and see the feedback", self.action_end)
+        yield SystemCommand("Show problem", "Show the problem statement again", self.action_problem)

@@ -1,0 +1,54 @@
+"""The side panel: the seven phases, the phase and overall clocks, and the rubric coverage so far."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual.widgets import Static
+
+from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
+
+
+def clock(seconds: float) -> str:
+    """m:ss."""
+    seconds = max(int(seconds), 0)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class PhasePanel(Static):
+    """Where the interview stands."""
+
+    def show(
+        self,
+        *,
+        phase: str,
+        length: int,
+        phase_elapsed: float,
+        total_elapsed: float,
+        coverage: Mapping[str, tuple[str, float | None]],
+    ) -> None:
+        """Redraw the panel for the current state."""
+        text = Text()
+        current = PHASES.index(phase) if phase in PHASES else len(PHASES)
+        for i, p in enumerate(PHASES):
+            mark, style = ("✓", "dim") if i < current else ("▶", "bold") if i == current else ("·", "")
+            text.append(f"{mark} {PHASE_TITLES[p]}\n", style=style)
+        text.append("\n")
+        if phase in PHASES:
+            budget = PHASE_MINUTES[length][phase] * 60
+            warn = (
+                "bold red" if phase_elapsed >= budget else "yellow" if phase_elapsed >= 0.8 * budget else ""
+            )
+            text.append("Phase  ", style="dim")
+            text.append(f"{clock(phase_elapsed)} / {clock(budget)}\n", style=warn)
+        text.append("Total  ", style="dim")
+        text.append(f"{clock(total_elapsed)} / {length}:00\n\n")
+        if coverage:
+            text.append("Rubric so far\n", style="bold")
+            for title, score in coverage.values():
+                shown = "-" if score is None else f"{score:.0f}"
+                style = "" if score is None else "green" if score >= 3 else "yellow"
+                text.append(f" {shown} ", style=style)
+                text.append(f"{title}\n", style="dim" if score is None else "")
+        self.update(text)
