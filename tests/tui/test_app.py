@@ -1,0 +1,191 @@
+"""The real app with the real offline engine, driven by Textual's Pilot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from agent.config import Settings
+from agent.ids import PHASES
+from tui.app import MlsdApp
+from tui.screens.feedback import FeedbackScreen
+from tui.screens.interview import InterviewScreen
+from tui.screens.start import StartScreen
+from tui.widgets.answer_box import AnswerBox
+from tui.widgets.chat import CandidateMessage, ChatLog, InterviewerMessage
+from tui.widgets.phase_panel import PhasePanel
+
+ANSWER = (
+    "I'd optimise long-term watch time per daily user, because clicks alone reward clickbait. "
+    "With about 200M daily users the feed must come back in 200 ms at p99."
+)
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path, toolkit: Any) -> Callable[..., MlsdApp]:
+    settings = Settings(
+        home=tmp_path / "home",
+        knowledge_dir=toolkit.settings.knowledge_dir,
+        rubrics_dir=toolkit.settings.rubrics_dir,
+    )
+
+    def make(**kwargs: Any) -> MlsdApp:
+        return MlsdApp(settings, toolkit=toolkit, **kwargs)
+
+    return make
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait on a predicate, not a fixed pause."""
+    waited = 0.0
+    while not condition():
+        await pilot.pause(0.05)
+        waited += 0.05
+        assert waited < timeout, "timed out waiting for the app"
+
+
+def ready(app: MlsdApp) -> bool:
+    screen = app.screen
+    return (
+        isinstance(screen, InterviewScreen)
+        and screen.interview is not None
+        and not screen.has_class("-awaiting-response")
+    )
+
+
+async def answer(pilot: Pilot[Any], app: MlsdApp, text: str) -> None:
+    box = app.screen.query_one(AnswerBox)
+    box.text = text
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: ready(app) or isinstance(app.screen, FeedbackScreen))
+
+
+async def test_pick_a_problem_answer_and_see_the_reply(app_factory: Callable[..., MlsdApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, StartScreen)
+                and app.screen.query_one("#problems", OptionList).option_count > 0
+            ),
+        )
+        problems = app.screen.query_one("#problems", OptionList)
+        assert problems.option_count >= 10
+        await pilot.press("slash")
+        await pilot.press(*"fraud")
+        await wait_until(pilot, lambda: problems.option_count == 1)
+        problems.focus()
+        problems.highlighted = 0
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: ready(app))
+        chat = app.screen.query_one(ChatLog)
+        assert "payment" in app.screen.interview.values()["problem"]
+        assert len(chat.query(InterviewerMessage)) == 1
+        await answer(pilot, app, ANSWER)
+        assert len(chat.query(CandidateMessage)) == 1 and len(chat.query(InterviewerMessage)) == 2
+        panel = str(app.screen.query_one(PhasePanel).render())
+        assert "Rubric so far" in panel and "0:" in panel
+
+
+async def test_advance_finish_feedback_and_export(
+    app_factory: Callable[..., MlsdApp], tmp_path: Path
+) -> None:
+    app = app_factory(problem="video_recommendation")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ready(app))
+        await answer(pilot, app, ANSWER)
+        for phase in PHASES[1:3]:
+            await pilot.press("f3")
+            await wait_until(pilot, lambda: ready(app))
+            assert app.screen.interview.values()["phase"] == phase
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: ready(app))
+        assert app.screen.interview.values()["turns"][-1]["kind"] == "hint"
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        screen = app.screen
+        assert isinstance(screen, FeedbackScreen)
+        assert screen.report["verdict"] in ("strong no hire", "lean no hire")
+        await pilot.press("e")
+        session = screen.interview.session_id
+        reports = tmp_path / "home" / "reports"
+        await wait_until(pilot, lambda: (reports / f"{session}.html").is_file())
+        html = (reports / f"{session}.html").read_text(encoding="utf-8")
+        assert "<svg" in html and "Clarify requirements" in html
+        assert (reports / f"{session}.md").read_text(encoding="utf-8").startswith("# Mock interview feedback")
+
+
+async def test_resume_brings_the_history_back(app_factory: Callable[..., MlsdApp]) -> None:
+    first = app_factory(problem="ad_click_prediction")
+    async with first.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ready(first))
+        await answer(pilot, first, ANSWER)
+        session = first.screen.interview.session_id
+        turns = len(first.screen.interview.values()["turns"])
+    again = app_factory(resume=session)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ready(again))
+        chat = again.screen.query_one(ChatLog)
+        assert len(chat.query(InterviewerMessage)) + len(chat.query(CandidateMessage)) == turns
+        await answer(pilot, again, "Clicks are the label; conversions arrive days later.")
+        assert len(again.screen.interview.values()["turns"]) == turns + 2
+
+
+async def test_markup_and_escape_sequences_are_shown_not_run(app_factory: Callable[..., MlsdApp]) -> None:
+    app = app_factory(problem="video_recommendation")
+    hostile = "[bold red]big[/] and \x1b[31mred\x1b[0m and [link=https://example.com]x[/link]\nsecond line"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ready(app))
+        await answer(pilot, app, hostile)
+        message = app.screen.query_one(ChatLog).query(CandidateMessage).first()
+        shown = str(message.render())
+        assert "[bold red]big[/]" in shown and "\\x1b[31mred" in shown and "\x1b" not in shown
+        assert "second line" in shown
+
+
+async def test_pasted_text_keeps_its_line_breaks_and_ctrl_j_adds_one(
+    app_factory: Callable[..., MlsdApp],
+) -> None:
+    from textual.events import Paste
+
+    app = app_factory(problem="video_recommendation")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ready(app))
+        box = app.screen.query_one(AnswerBox)
+        app.post_message(Paste("line one\nline two"))  # as the terminal driver delivers it
+        await pilot.pause()
+        await pilot.press("ctrl+j")
+        await pilot.press(*"three")
+        assert box.text == "line one\nline two\nthree"
+        turns_before = len(app.screen.interview.values()["turns"])
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: ready(app))
+        sent = app.screen.interview.values()["turns"][turns_before]
+        assert sent["text"] == "line one\nline two\nthree"
+
+
+async def test_a_failing_llm_keeps_the_answer_in_the_box(
+    app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.llm.stub_server import Fault, StubLLMServer
+
+    with StubLLMServer() as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("MLSD_LLM_TIMEOUT", "2")
+        app = app_factory(problem="video_recommendation", backend="openai", model="stub-model")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: ready(app))
+            server.enqueue(*[Fault(status=500)] * 10)
+            box = app.screen.query_one(AnswerBox)
+            box.text = ANSWER
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: ready(app), timeout=120)
+            assert box.text == ANSWER
+            assert any("HTTP 500" in n.message for n in app._notifications)
