@@ -59,9 +59,9 @@ class TopicMatcher:
     """Which topics a piece of candidate text covers: by meaning, or by naming the topic in prose."""
 
     def __init__(self, index: KnowledgeIndex, kb: KnowledgeBase) -> None:
-        hits, vectors = index.vectors(kinds=["topic"])
-        self._topics = [h.topic for h in hits]
-        self._vectors = vectors
+        self._index = index
+        self._topics: list[str | None] = []
+        self._vectors: np.ndarray | None = None  # loaded on first use: opening Chroma takes ~1 s
         self._terms = {
             topic: re.compile("|".join(r"(?<![a-z0-9])" + re.escape(_normalise(t).strip()) for t in terms))
             for topic in kb.topics
@@ -72,6 +72,9 @@ class TopicMatcher:
         self, sentences: Sequence[Sentence], sentence_vectors: np.ndarray, threshold: float = TOPIC_SEEN
     ) -> list[str]:
         """Topics that some sentence comes close to in meaning, or names outside a bare list of terms."""
+        if self._vectors is None:
+            hits, self._vectors = self._index.vectors(kinds=["topic"])
+            self._topics = [h.topic for h in hits]
         topics: list[str] = []
         if len(sentence_vectors) and len(self._vectors):
             best = (sentence_vectors @ self._vectors.T).max(axis=0)

@@ -18,16 +18,17 @@ from textual.widgets import Footer, Header, Input, Markdown, Static
 from agent.ids import PHASE_TITLES
 
 
-def score_bars(phases: list[dict[str, Any]], width: int = 28) -> Text:
+def score_bars(phases: list[dict[str, Any]], width: int = 20) -> Text:
     """A horizontal bar chart of phase scores on the 1-4 scale."""
     text = Text()
     for phase in phases:
         filled = round(width * (phase["score"] - 1) / 3)
         colour = "green" if phase["score"] >= 3 else "yellow" if phase["score"] >= 2 else "red"
-        text.append(f"{PHASE_TITLES[phase['phase']]:<40}")
+        title = PHASE_TITLES[phase["phase"]]
+        text.append(f"{title if len(title) <= 24 else title[:23] + '…':<25}")
         text.append("█" * filled, style=colour)
         text.append("░" * (width - filled), style="dim")
-        text.append(f" {phase['score']:.2f}  {phase['minutes']:4.1f}/{phase['budget_minutes']:.0f} min\n")
+        text.append(f" {phase['score']:.2f} {phase['minutes']:4.1f}/{phase['budget_minutes']:.0f}m\n")
     return text
 
 

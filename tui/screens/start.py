@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -87,7 +88,9 @@ class StartScreen(Screen[None]):
         options.clear_options()
         for pid, title, difficulty, prompt in self._problems:
             if needle.lower() in f"{pid} {title} {prompt}".lower():
-                options.add_option(Option(f"{title}  [{difficulty}]", id=pid))
+                options.add_option(Option(Text.assemble(title, (f"  {difficulty}", "dim")), id=pid))
+        if options.option_count:
+            options.highlighted = 0
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
