@@ -45,6 +45,40 @@ def _pick(options: Sequence[str], salt: int) -> str:
     return options[salt % len(options)]
 
 
+def compose_turn(templates: Templates, plan: TurnPlan) -> str:
+    """The offline interviewer's message for a plan: the same plan always gives the same words."""
+    t, salt = templates, plan.salt
+    parts: list[str] = []
+    for question, answer in plan.answers_to_questions:
+        template = t.clarification_answer if answer else t.clarification_unknown
+        parts.append(template.format(question=question, answer=answer))
+    if plan.kind == "opening":
+        if plan.problem_prompt:
+            parts.insert(0, _pick(t.greeting, salt).format(problem_title=plan.problem_title))
+            parts.insert(1, plan.problem_prompt)
+            parts.append(_pick(t.first_question_intro, salt))
+        elif plan.previous_phase_title is not None:
+            parts.append(_pick(t.transition, salt).format(phase_title=plan.phase_title.lower()))
+        parts.append(plan.question)
+    elif plan.kind == "followup":
+        if not parts:
+            parts.append(_pick(t.followup_ack, salt))
+        parts.append(plan.question)
+    elif plan.kind == "hint":
+        parts.append(_pick(t.hint, salt).format(hint=plan.question) if plan.question else t.hints_exhausted)
+    elif plan.kind == "curveball":
+        parts.append(_pick(t.curveball, salt).format(change=plan.question))
+    elif plan.kind == "wrap_up":
+        parts.append(_pick(t.wrap_up, salt))
+    elif plan.kind == "closing":
+        if plan.last_answer and "?" in plan.last_answer:
+            parts.append(_pick(t.wrap_up_answer, salt))
+        parts.append(_pick(t.closing, salt))
+    else:
+        raise ValueError(f"unknown turn kind {plan.kind!r}")
+    return "\n\n".join(parts)
+
+
 class OfflineEngine:
     """Interviewer turns from the notes' questions and templates; grades from rubric evidence."""
 
@@ -64,38 +98,7 @@ class OfflineEngine:
         return text
 
     def _compose(self, plan: TurnPlan) -> str:
-        t, salt = self.templates, plan.salt
-        parts: list[str] = []
-        for question, answer in plan.answers_to_questions:
-            template = t.clarification_answer if answer else t.clarification_unknown
-            parts.append(template.format(question=question, answer=answer))
-        if plan.kind == "opening":
-            if plan.problem_prompt:
-                parts.insert(0, _pick(t.greeting, salt).format(problem_title=plan.problem_title))
-                parts.insert(1, plan.problem_prompt)
-                parts.append(_pick(t.first_question_intro, salt))
-            elif plan.previous_phase_title is not None:
-                parts.append(_pick(t.transition, salt).format(phase_title=plan.phase_title.lower()))
-            parts.append(plan.question)
-        elif plan.kind == "followup":
-            if not parts:
-                parts.append(_pick(t.followup_ack, salt))
-            parts.append(plan.question)
-        elif plan.kind == "hint":
-            parts.append(
-                _pick(t.hint, salt).format(hint=plan.question) if plan.question else t.hints_exhausted
-            )
-        elif plan.kind == "curveball":
-            parts.append(_pick(t.curveball, salt).format(change=plan.question))
-        elif plan.kind == "wrap_up":
-            parts.append(_pick(t.wrap_up, salt))
-        elif plan.kind == "closing":
-            if plan.last_answer and "?" in plan.last_answer:
-                parts.append(_pick(t.wrap_up_answer, salt))
-            parts.append(_pick(t.closing, salt))
-        else:
-            raise ValueError(f"unknown turn kind {plan.kind!r}")
-        return "\n\n".join(parts)
+        return compose_turn(self.templates, plan)
 
     def grade_answer(
         self, problem: str, phase: str, criteria: Sequence[Criterion], answer: str

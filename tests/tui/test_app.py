@@ -99,6 +99,9 @@ async def test_advance_finish_feedback_and_export(
     app = app_factory(problem="video_recommendation")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(app))
+        # The opening shown early (before the graph loaded) is exactly what the graph recorded.
+        first = app.screen.query_one(ChatLog).query(InterviewerMessage).first()
+        assert first.source == app.screen.interview.values()["turns"][0]["text"]
         await answer(pilot, app, ANSWER)
         for phase in PHASES[1:3]:
             await pilot.press("f3")

@@ -48,6 +48,7 @@ def test_practice_in_a_real_terminal(bundled_settings: Settings, toolkit: object
     )
     try:
         _wait_for(session, "what would you want to know")
+        _wait_for(session, "Enter sends")  # the placeholder once the interviewer is ready
         subprocess.run(
             [
                 "tmux",

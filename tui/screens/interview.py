@@ -19,6 +19,26 @@ from tui.widgets.chat import ChatLog, InterviewerMessage
 from tui.widgets.phase_panel import PhasePanel
 
 
+def _offline_opening(settings: Any, problem: str) -> str:
+    """The offline engine's first message for a problem, from the notes and templates alone."""
+    from agent.content.loader import load_knowledge_base
+    from agent.engines.base import TurnPlan
+    from agent.engines.offline import compose_turn, load_templates
+    from agent.ids import PHASE_TITLES
+
+    kb = load_knowledge_base(settings.knowledge_dir, settings.rubrics_dir)
+    note = kb.problem_note(problem)
+    plan = TurnPlan(
+        kind="opening",
+        phase=PHASES[0],
+        phase_title=PHASE_TITLES[PHASES[0]],
+        problem_title=note.title,
+        question=kb.phase_note(PHASES[0]).opening_questions[0],
+        problem_prompt=note.prompt,
+    )
+    return compose_turn(load_templates(), plan)
+
+
 class ProblemModal(ModalScreen[None]):
     """The problem statement, shown again on request."""
 
@@ -73,8 +93,9 @@ class InterviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Load the interviewer and show the first question (or the resumed history)."""
-        self.query_one(AnswerBox).placeholder = "Loading the interviewer..."
+        self.query_one(AnswerBox).placeholder = "Loading the interviewer... (you can start typing)"
         self._set_busy(True)
+        self.query_one(AnswerBox).focus()
         self.set_interval(1.0, self._refresh_panel)
         self._open()
 
@@ -87,7 +108,11 @@ class InterviewScreen(Screen[None]):
         from agent.session import Interview, build_context
 
         app: Any = self.app
+        preview = not self.session_id and app.backend == "offline"
         try:
+            if preview:
+                # The offline opening is a pure function of the notes: show it while the rest loads.
+                self.app.call_from_thread(self._on_token, _offline_opening(app.settings, self.problem or ""))
             toolkit = app.toolkit()
             engine = make_engine(app.backend, toolkit, model=app.model)
             context = build_context(toolkit, engine, auto_advance=True)
@@ -195,15 +220,14 @@ class InterviewScreen(Screen[None]):
         )
         box = self.query_one(AnswerBox)
         if text:
-            box.text = text
+            box.text = f"{text}\n\n{box.text}" if box.text.strip() else text
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
-        box = self.query_one(AnswerBox)
-        box.disabled = busy
+        # The box stays editable while the interviewer thinks; only sending waits.
         self.set_class(busy, "-awaiting-response")
         if not busy:
-            box.focus()
+            self.query_one(AnswerBox).focus()
 
     def _refresh_panel(self) -> None:
         if self.interview is None:
@@ -236,6 +260,7 @@ class InterviewScreen(Screen[None]):
     @on(AnswerBox.Submitted)
     def _submit(self, event: AnswerBox.Submitted) -> None:
         if self.interview is None or self.has_class("-awaiting-response"):
+            self.notify("The interviewer is still writing; your answer stays in the box.", timeout=3)
             return
         text = event.text
         event.box.text = ""
