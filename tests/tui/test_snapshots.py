@@ -76,6 +76,8 @@ class TestScreens:
             app.screen.query_one(AnswerBox).text = ANSWER
             await pilot.press("enter")
             await wait_until(pilot, lambda: ready(app))
+            box = app.screen.query_one(AnswerBox)
+            box.cursor_blink = False  # a blinking cursor would make every picture differ
             await pilot.pause(0.2)
 
         assert snap_compare(app, terminal_size=size, run_before=answered)
