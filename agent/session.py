@@ -25,7 +25,7 @@ from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex
 from agent.search.service import load_kb, ready_index
 from agent.state import Turn
-from agent.transcript import TranscriptWriter, transcript_path
+from agent.transcript import TranscriptWriter, read_transcript, transcript_path
 
 CHECKPOINTS = "checkpoints.sqlite"
 OnToken = Callable[[str], None]
@@ -92,9 +92,15 @@ class Interview:
         self.graph = compile_graph(self.checkpointer)
         self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
         self.transcript = TranscriptWriter(transcript_path(home, session_id))
-        self._written_turns = len(self.values().get("turns", []))
-        self._written_grades = len(self.values().get("grades", []))
-        self._written_phases = set(self.values().get("phase_results", {}))
+        # What the transcript already holds: after a crash between a checkpoint and its transcript
+        # line, the next write catches up, so the transcript never misses a checkpointed turn.
+        self.transcript.repair()
+        events = read_transcript(self.transcript.path) if self.transcript.path.is_file() else []
+        indexes = [e.get("index", -1) for e in events if e["event"] == "turn"]
+        self._written_turns = 1 + max(indexes, default=-1)
+        self._written_grades = sum(1 for e in events if e["event"] == "grade")
+        self._written_phases = {e["phase"] for e in events if e["event"] == "phase"}
+        self._report_written = any(e["event"] == "report" for e in events)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -151,8 +157,19 @@ class Interview:
         interview = cls(context, home, session_id, checkpointer)
         if not interview.values():
             raise UsageError(f"no session {session_id!r} under {home}")
-        interview.transcript.write("resumed", engine=context.engine.name)
+        if not interview.finished:  # reopening a finished session only reads it
+            interview.transcript.write("resumed", engine=context.engine.name)
+            interview._settle()
         return interview
+
+    def _settle(self) -> None:
+        """Finish a step a crash interrupted, so the graph waits for the candidate again.
+
+        Without this, the next input would be spent resuming the pending step and silently lost.
+        """
+        snapshot = self.graph.get_state(self.config)
+        if snapshot.next and not any(task.interrupts for task in snapshot.tasks):
+            self._run(None, None)
 
     # ------------------------------------------------------------------ turns
 
@@ -194,7 +211,7 @@ class Interview:
                 self.transcript.write("phase", **result)
                 self._written_phases.add(phase)
         report = values.get("report")
-        if report is not None and not getattr(self, "_report_written", False):
+        if report is not None and not self._report_written:
             self.transcript.write("report", **report)
             self._report_written = True
 

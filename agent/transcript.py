@@ -30,6 +30,17 @@ class TranscriptWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
+    def repair(self) -> bool:
+        """Cut a half-written last line (a crash in the middle of a write); True if one was cut."""
+        if not self.path.is_file():
+            return False
+        data = self.path.read_bytes()
+        if not data or data.endswith(b"\n"):
+            return False
+        with self.path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+        return True
+
     def write(self, event: str, **fields: Any) -> None:
         """Append one event line."""
         line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)

@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad usage or bad input (one line naming the problem), 1
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `mlsd` and return its exit code."""
+    # Sessions, transcripts, reports and the index hold the user's answers: readable by them only.
+    os.umask(0o077)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,0 +1,115 @@
+"""Kill -9 at random moments: every answer already sent is on disk and the session resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.config import Settings
+from agent.ids import PHASES
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "ad_click_prediction_strong.yaml"
+
+# Creates or resumes the session, works out from the saved state where the script stands, and
+# goes on; prints SENDING before and SENT after each input, flushed.
+DRIVER = """
+import json, sys
+from pathlib import Path
+from agent.config import Settings
+from agent.session import Interview, build_context, load_toolkit
+home, knowledge, rubrics = (Path(a) for a in sys.argv[1:4])
+actions = json.loads(sys.argv[4])
+settings = Settings(home=home, knowledge_dir=knowledge, rubrics_dir=rubrics)
+context = build_context(load_toolkit(settings), auto_advance=False)
+try:
+    interview = Interview.resume(context, home, "killed")
+except Exception:
+    interview = Interview.create(context, home, problem="ad_click_prediction", session_id="killed")
+done = sum(1 for t in interview.values()["turns"] if t["role"] == "candidate")
+for i in range(done, len(actions)):
+    action, text = actions[i]
+    print(f"SENDING {i}", flush=True)
+    interview.send(text, action=action, seconds=30)
+    print(f"SENT {i}", flush=True)
+print("FINISHED", interview.finished, flush=True)
+"""
+
+
+def _actions() -> list[tuple[str, str]]:
+    script: dict[str, list[str]] = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
+    actions: list[tuple[str, str]] = []
+    for phase in PHASES:
+        actions += [("answer", a) for a in script.get(phase, [])]
+        actions.append(("skip", ""))
+    actions.append(("end", ""))
+    return actions
+
+
+def _candidate_turns(home: Path) -> list[dict[str, Any]]:
+    path = home / "sessions" / "killed.jsonl"
+    if not path.is_file():
+        return []
+    turns = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["event"] == "turn" and event["role"] == "candidate":
+            turns.append(event)
+    return turns
+
+
+def test_kill_at_random_points_loses_nothing_and_resumes(
+    bundled_settings: Settings, toolkit: object, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(bundled_settings.index_dir, home / "index")
+    actions = _actions()
+    argv = [
+        sys.executable,
+        "-c",
+        DRIVER,
+        str(home),
+        str(bundled_settings.knowledge_dir),
+        str(bundled_settings.rubrics_dir),
+        json.dumps(actions),
+    ]
+    rng = random.Random(20261125)
+    kills = 0
+    for _ in range(15):
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ})
+        time.sleep(rng.uniform(1.5, 4.5))
+        if process.poll() is not None:
+            break
+        os.kill(process.pid, signal.SIGKILL)
+        out = process.communicate()[0]
+        kills += 1
+        sent = [int(line.split()[1]) for line in out.splitlines() if line.startswith("SENT ")]
+        on_disk = _candidate_turns(home)
+        # Every input whose send() returned is in the transcript, in order and exactly once.
+        if sent:
+            assert len(on_disk) >= max(sent) + 1
+        expected = [text for _, text in actions[: len(on_disk)]]
+        assert [t["text"] for t in on_disk] == expected
+    final = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert final.returncode == 0, final.stderr
+    assert "FINISHED True" in final.stdout
+    on_disk = _candidate_turns(home)
+    assert [t["text"] for t in on_disk] == [text for _, text in actions]
+    events = [
+        json.loads(line)
+        for line in (home / "sessions" / "killed.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert events[-1]["event"] == "report"
+    indexes = [e["index"] for e in events if e["event"] == "turn"]
+    assert indexes == list(range(len(indexes)))  # no turn lost or written twice
+    assert kills >= 5
