@@ -191,4 +191,12 @@ async def test_a_failing_llm_keeps_the_answer_in_the_box(
             await pilot.press("enter")
             await wait_until(pilot, lambda: ready(app), timeout=120)
             assert box.text == ANSWER
-            assert any("HTTP 500" in n.message for n in app._notifications)
+            messages = [n.message for n in app._notifications]
+            assert any("HTTP 500" in m and "F5" in m for m in messages), messages
+            # The candidate chooses to finish on the offline engine; every turn keeps its engine's label.
+            await pilot.press("f5")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: ready(app))
+            turns = app.screen.interview.values()["turns"]
+            assert turns[0]["engine"] == "openai:stub-model" and turns[-1]["engine"] == "offline"
+            assert app.screen.interview.values()["grades"][-1]["engine"] == "offline"

@@ -66,6 +66,7 @@ class InterviewScreen(Screen[None]):
         Binding("f3", "skip", "Next phase"),
         Binding("f4", "problem", "Problem"),
         Binding("f10", "end", "End interview"),
+        Binding("f5", "go_offline", "Continue offline"),
     ]
 
     def __init__(
@@ -213,8 +214,9 @@ class InterviewScreen(Screen[None]):
 
     def _send_failed(self, text: str, message: str) -> None:
         self._streaming = None
+        offline = " or F5 to continue on the offline engine" if self._on_llm() else ""
         self.notify(
-            f"{message}\nYour answer is still in the box: press Enter to try again.",
+            f"{message}\nYour answer is still in the box: press Enter to try again{offline}.",
             severity="error",
             timeout=15,
         )
@@ -222,6 +224,7 @@ class InterviewScreen(Screen[None]):
         if text:
             box.text = f"{text}\n\n{box.text}" if box.text.strip() else text
         self._set_busy(False)
+        self.refresh_bindings()
 
     def _set_busy(self, busy: bool) -> None:
         # The box stays editable while the interviewer thinks; only sending waits.
@@ -294,9 +297,34 @@ class InterviewScreen(Screen[None]):
         note = self.interview.context.kb.problem_note(self.interview.values()["problem"])
         self.app.push_screen(ProblemModal(note.title, note.prompt))
 
+    def _on_llm(self) -> bool:
+        return self.interview is not None and self.interview.context.engine.name != "offline"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer "continue offline" only while an LLM engine is in use."""
+        if action == "go_offline":
+            return self._on_llm()
+        return True
+
+    def action_go_offline(self) -> None:
+        """Switch the rest of the interview to the offline engine (grades stay labelled by engine)."""
+        if not self._on_llm() or self.has_class("-awaiting-response"):
+            return
+        from dataclasses import replace
+
+        from agent.engines.offline import OfflineEngine
+
+        context = self.interview.context
+        self.interview.context = replace(context, engine=OfflineEngine(context.grader))
+        self.interview.transcript.write("engine_changed", engine="offline", reason="the LLM failed")
+        self.refresh_bindings()
+        self.notify("Continuing on the offline engine. Earlier grades keep the LLM's label.", timeout=8)
+
     def palette_commands(self) -> Iterable[SystemCommand]:
         """This screen's entries in the command palette."""
         yield SystemCommand("Hint", "Ask the interviewer for a hint", self.action_hint)
         yield SystemCommand("Skip to next phase", "Move on to the next phase", self.action_skip)
         yield SystemCommand("End interview", "Finish now and see the feedback", self.action_end)
         yield SystemCommand("Show problem", "Show the problem statement again", self.action_problem)
+        if self._on_llm():
+            yield SystemCommand("Continue offline", "Finish on the offline engine", self.action_go_offline)
