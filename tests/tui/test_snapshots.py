@@ -17,6 +17,7 @@ from textual.widgets import OptionList
 from agent.config import Settings
 from tui.app import MlsdApp
 from tui.screens.feedback import FeedbackScreen
+from tui.screens.history import HistoryScreen
 from tui.screens.start import StartScreen
 from tui.widgets.answer_box import AnswerBox
 
@@ -104,8 +105,15 @@ class TestScreens:
         app = make_app()
 
         async def opened(pilot: Pilot[Any]) -> None:
-            await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+            await wait_until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, StartScreen)
+                    and app.screen.query_one("#problems", OptionList).has_focus
+                ),
+            )
             await pilot.press("h")
+            await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
             await pilot.pause(0.2)
 
         assert snap_compare(app, terminal_size=size, run_before=opened)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -11,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from agent.history import SessionSummary
 from agent.ids import PHASE_TITLES, PHASES
 
 _SPARKS = "▁▂▃▄▅▆▇█"
@@ -28,6 +30,30 @@ def weakest_phase(sessions: list[Any]) -> str | None:
         return None
     averages = {p: sum(s.phase_scores.get(p, 1.0) for s in recent) / len(recent) for p in PHASES}
     return min(averages, key=lambda p: averages[p])
+
+
+def next_problem(sessions: list[SessionSummary], problems: list[str], now: datetime) -> str | None:
+    """Spaced repetition over problems: never practised first, then the longest ago and the weakest.
+
+    A problem's priority grows with the days since it was last practised and with how far its last
+    score fell short of 4, so a poor result comes back soon and a strong one only after a while.
+    """
+    if not problems:
+        return None
+    last: dict[str, SessionSummary] = {}
+    for s in sessions:  # newest first
+        if s.finished and s.problem not in last:
+            last[s.problem] = s
+    fresh = [p for p in problems if p not in last]
+    if fresh:
+        return fresh[0]
+
+    def priority(problem: str) -> float:
+        session: SessionSummary = last[problem]
+        days = max((now - session.started).total_seconds() / 86400, 0.0) + 1.0
+        return days * (5.0 - (session.score or 1.0))
+
+    return max(problems, key=priority)
 
 
 class HistoryScreen(Screen[None]):
@@ -51,14 +77,16 @@ class HistoryScreen(Screen[None]):
                 table.add_row(f"{s.started:%Y-%m-%d %H:%M}", s.problem, s.engine, score, s.verdict or "")
             yield table
             finished = [s for s in reversed(sessions) if s.finished]
-            text = Text("Score trend per phase (oldest to newest)\n", style="bold")
+            text = Text()
+            text.append("Score trend per phase (oldest to newest)\n", style="bold")
             for phase in PHASES:
                 scores = [s.phase_scores.get(phase, 1.0) for s in finished]
                 text.append(f"{PHASE_TITLES[phase]:<40} {trend(scores)}\n")
             weakest = weakest_phase(sessions)
             if weakest:
-                text.append(
-                    f"\nPractise next: {PHASE_TITLES[weakest]} (your lowest recent average).", style="bold"
-                )
+                text.append(f"\nWeakest phase: {PHASE_TITLES[weakest]} (lowest recent average)", style="bold")
+            problem = next_problem(sessions, sorted(app.toolkit_problems()), datetime.now())
+            if problem:
+                text.append(f"\nProblem due next: {problem.replace('_', ' ')}", style="bold")
             yield Static(text, id="trends")
         yield Footer()
