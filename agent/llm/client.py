@@ -35,6 +35,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 Mode = Literal["json_schema", "json_object", "tool"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object", "tool")
 OnToken = Callable[[str], None]
+#: Sent after a broken stream, with what already arrived as the assistant's message.
+CONTINUE_INSTRUCTION = (
+    "Your message was cut off. Continue exactly where it stopped, without repeating anything."
+)
 
 
 class LLMError(MlsdError):
@@ -175,13 +179,24 @@ class LLMClient:
     ) -> tuple[str, CallUsage]:
         """Stream a reply, passing each piece to `on_token`; returns the whole text and the usage."""
 
+        # Shared across attempts: a stream that breaks keeps what arrived, and the retry asks the
+        # model to continue from there, so the candidate never sees the message start over.
+        pieces: list[str] = []
+        usage = CallUsage()
+
         def attempt() -> tuple[str, CallUsage]:
-            pieces: list[str] = []
-            usage = CallUsage()
+            nonlocal usage
+            sent = messages
+            if pieces:
+                sent = [
+                    *messages,
+                    {"role": "assistant", "content": "".join(pieces)},
+                    {"role": "user", "content": CONTINUE_INSTRUCTION},
+                ]
             finished = False
             stream = self._create(
                 model=self.settings.model,
-                messages=messages,
+                messages=sent,
                 stream=True,
                 stream_options={"include_usage": True},
                 temperature=0.4,
@@ -189,7 +204,12 @@ class LLMClient:
             try:
                 for chunk in stream:
                     if chunk.usage is not None:
-                        usage = _usage(chunk.usage)
+                        part = _usage(chunk.usage)
+                        usage = CallUsage(
+                            usage.prompt_tokens + part.prompt_tokens,
+                            usage.completion_tokens + part.completion_tokens,
+                            usage.cached_tokens + part.cached_tokens,
+                        )
                     for choice in chunk.choices:
                         finished = finished or choice.finish_reason is not None
                         piece = choice.delta.content or ""

@@ -78,7 +78,18 @@ def grade_reply(messages: list[dict[str, Any]], score: int | None = None) -> dic
 
 
 def interviewer_reply(messages: list[dict[str, Any]]) -> str:
-    """The stub model's interviewer turn: a short lead-in and the question it was given."""
+    """The stub model's interviewer turn: a short lead-in and the question it was given.
+
+    Asked to continue a cut-off message, it returns the rest of what it would have said.
+    """
+    if (
+        len(messages) >= 3
+        and messages[-2].get("role") == "assistant"
+        and "cut off" in str(messages[-1].get("content"))
+    ):
+        whole = interviewer_reply(messages[:-2])
+        partial = str(messages[-2].get("content", ""))
+        return whole[len(partial) :] if whole.startswith(partial) else whole
     prompt = str(messages[-1].get("content", ""))
     match = _QUESTION.search(prompt)
     question = match.group(1).strip() if match else ""
@@ -202,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream(self, body: dict[str, Any], usage: dict[str, Any], fault: Fault) -> None:
         text = interviewer_reply(body["messages"])
-        pieces = re.findall(r"\S+\s*", text)
+        pieces = re.findall(r"\s*\S+\s*", text) if text[:1].isspace() else re.findall(r"\S+\s*", text)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")

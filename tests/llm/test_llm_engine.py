@@ -123,11 +123,19 @@ def test_transient_failures_are_retried(
     assert len(server.state.requests) == 2 and engine.client.retries == 1
 
 
-def test_a_stream_that_breaks_is_retried(settings: LLMSettings, server: StubLLMServer) -> None:
-    server.enqueue(Fault(drop_after_chunks=2))
+def test_a_stream_that_breaks_keeps_what_arrived_and_continues(
+    settings: LLMSettings, server: StubLLMServer
+) -> None:
+    server.enqueue(Fault(drop_after_chunks=3))
     engine = LLMEngine(settings)
-    text = engine.say(PLAN)
-    assert PLAN.question in text and len(server.state.requests) == 2
+    tokens: list[str] = []
+    text = engine.say(PLAN, on_token=tokens.append)
+    assert text == f"Thanks. {PLAN.question}"
+    assert "".join(tokens).strip() == text  # nothing shown twice, nothing lost
+    assert len(server.state.requests) == 2
+    retry = server.state.requests[1]["body"]["messages"]
+    assert retry[-2]["role"] == "assistant" and text.startswith(retry[-2]["content"])
+    assert "cut off" in retry[-1]["content"]
 
 
 @pytest.mark.parametrize(
