@@ -20,7 +20,7 @@ from agent.engines.offline import OfflineEngine
 from agent.errors import UsageError
 from agent.followups import FollowUpSelector, TopicMatcher
 from agent.grading.offline import OfflineGrader
-from agent.ids import LEVELS, PHASE_MINUTES
+from agent.ids import LEVELS, PHASE_MINUTES, WRAP_UP
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex
 from agent.search.service import load_kb, ready_index
@@ -215,6 +215,21 @@ class Interview:
             self.transcript.write("report", **report)
             self._report_written = True
 
+    def play(self, script: dict[str, list[str]], seconds: Callable[[str], float] | None = None) -> None:
+        """Answer from a script (phase -> answers in order) until the end; a phase with no answer
+        left is moved on from, as SPEC's `mlsd interview --answers` describes."""
+        timing = seconds or scripted_seconds
+        used: dict[str, int] = {}
+        while not self.finished:
+            phase = self.values()["phase"]
+            answers = script.get(phase, [])
+            n = used.get(phase, 0)
+            if n < len(answers):
+                used[phase] = n + 1
+                self.send(answers[n], seconds=timing(answers[n]))
+            else:
+                self.send(action="end" if phase == WRAP_UP else "skip")
+
     # ------------------------------------------------------------------ reading
 
     def values(self) -> dict[str, Any]:
@@ -237,6 +252,13 @@ class Interview:
     def transcript_path(self) -> Path:
         """The session's transcript file."""
         return self.transcript.path
+
+
+def scripted_seconds(text: str) -> float:
+    """Simulated time for a scripted answer: 30 s to think plus ~150 words a minute."""
+    from agent.grading.sentences import word_count
+
+    return 30.0 + 0.4 * word_count(text)
 
 
 def _new_session_id(problem: str) -> str:

@@ -11,8 +11,7 @@ from agent.config import resolve_backend
 from agent.engines.factory import BACKENDS, make_engine
 from agent.errors import UsageError
 from agent.grading.models import criterion_json
-from agent.grading.sentences import word_count
-from agent.ids import LEVELS, PHASES, WRAP_UP
+from agent.ids import LEVELS, PHASES
 from agent.report import report_with_titles
 
 
@@ -139,11 +138,6 @@ def run_followups(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seconds_for(text: str) -> float:
-    """Scripted answers take simulated time: 30 s to think plus typing/speaking at ~150 words a minute."""
-    return 30.0 + 0.4 * word_count(text)
-
-
 def run_interview(args: argparse.Namespace) -> int:
     """Run a whole interview from a script of answers and print the transcript and the report."""
     from agent.session import Interview, build_context
@@ -166,16 +160,7 @@ def run_interview(args: argparse.Namespace) -> int:
         session_id=args.session_id,
         model=model,
     )
-    used: dict[str, int] = {}
-    while not interview.finished:
-        phase = interview.values()["phase"]
-        queue = script.get(phase, [])
-        n = used.get(phase, 0)
-        if n < len(queue):
-            used[phase] = n + 1
-            interview.send(queue[n], seconds=_seconds_for(queue[n]))
-        else:
-            interview.send(action="end" if phase == WRAP_UP else "skip")
+    interview.play(script)
     values = interview.values()
     report = report_with_titles(interview.report or {}, toolkit.kb, args.problem)
     turns = [

@@ -30,16 +30,7 @@ def _scripted(problem: str, kind: str) -> dict[str, list[str]]:
 
 
 def _run_script(interview: Interview, script: dict[str, list[str]]) -> None:
-    used: dict[str, int] = {}
-    while not interview.finished:
-        phase = interview.values()["phase"]
-        answers = script.get(phase, [])
-        n = used.get(phase, 0)
-        if n < len(answers):
-            used[phase] = n + 1
-            interview.send(answers[n], seconds=60)
-        else:
-            interview.send(action="skip")
+    interview.play(script, seconds=lambda text: 60)
 
 
 def _new(toolkit: Any, tmp_path: Path, problem: str = "video_recommendation", **kwargs: Any) -> Interview:
