@@ -12,9 +12,6 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 Role = Literal["interviewer", "candidate"]
 Action = Literal["answer", "hint", "skip", "end"]
 
-#: Kinds of interviewer turns; candidate turns are "answer" (or "skip"/"end"/"hint_request").
-TURN_KINDS = ("opening", "followup", "hint", "curveball", "clarification", "wrap_up", "closing")
-
 
 class Turn(TypedDict):
     """One message of the conversation."""

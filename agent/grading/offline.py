@@ -119,6 +119,10 @@ class OfflineGrader:
             texts += [sentence.text, *clauses(sentence.text)]
         return self.embedder.embed(texts), np.asarray(starts)
 
+    def statement_vectors(self, statements: Sequence[str]) -> np.ndarray:
+        """Embeddings of fixed statements (rubric signals, clarifying questions), cached per text."""
+        return self._bank.vectors(statements)
+
     def sentence_vectors(self, answer: str) -> tuple[list[Sentence], np.ndarray]:
         """The answer's usable sentences and their embeddings (for topic and follow-up matching)."""
         usable = [s for s in split_sentences(answer) if not s.injection]

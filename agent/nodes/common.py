@@ -106,7 +106,7 @@ def answer_clarifying_questions(ctx: InterviewContext, state: InterviewState) ->
     if not asked:
         return []
     note = ctx.kb.problem_note(state["problem"])
-    known = ctx.grader._bank.vectors([c.question for c in note.clarifications])
+    known = ctx.grader.statement_vectors([c.question for c in note.clarifications])
     answers: list[tuple[str, str]] = []
     used: set[int] = set()
     for question, vector in asked[:4]:

@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,6 @@ class SearchHit:
     problems: tuple[str, ...]
     owner: str | None
     look_for: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self, phase: str | None = None, problem: str | None = None) -> dict[str, Any]:
         """SPEC's result shape (text, topic, phase, problem, source, distance) plus our own keys."""
