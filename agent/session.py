@@ -219,7 +219,11 @@ class Interview:
         """Answer from a script (phase -> answers in order) until the end; a phase with no answer
         left is moved on from, as SPEC's `mlsd interview --answers` describes."""
         timing = seconds or scripted_seconds
+        # A resumed session goes on from where its script stood: answers already given are skipped.
         used: dict[str, int] = {}
+        for turn in self.values().get("turns", []):
+            if turn["role"] == "candidate" and turn["kind"] == "answer":
+                used[turn["phase"]] = used.get(turn["phase"], 0) + 1
         while not self.finished:
             phase = self.values()["phase"]
             answers = script.get(phase, [])

@@ -48,7 +48,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     interview.add_argument("--answers", required=True, help="YAML file: phase ids mapped to lists of answers")
     interview.add_argument("--level", choices=LEVELS, default="senior", help="target level (default senior)")
     interview.add_argument("--length", type=int, choices=(45, 60), default=45, help="minutes (default 45)")
-    interview.add_argument("--session-id", help="use this session id instead of a generated one")
+    interview.add_argument(
+        "--session-id", help="use this session id; if it exists (e.g. after a crash), continue that session"
+    )
     interview.add_argument("--json", action="store_true", help="print the turns and the report as JSON")
     interview.set_defaults(handler=run_interview)
 
@@ -141,6 +143,7 @@ def run_followups(args: argparse.Namespace) -> int:
 def run_interview(args: argparse.Namespace) -> int:
     """Run a whole interview from a script of answers and print the transcript and the report."""
     from agent.session import Interview, build_context
+    from agent.transcript import transcript_path
 
     script = read_answer_script(args.answers)
     settings = settings_from_args(args)
@@ -151,15 +154,24 @@ def run_interview(args: argparse.Namespace) -> int:
     context = build_context(toolkit, engine, auto_advance=False)
     settings.ensure_home()
     model = getattr(engine, "model", None)
-    interview = Interview.create(
-        context,
-        settings.home,
-        problem=args.problem,
-        level=args.level,
-        length=args.length,
-        session_id=args.session_id,
-        model=model,
-    )
+    existing = args.session_id and transcript_path(settings.home, args.session_id).is_file()
+    if existing:  # after a crash: continue the same session from where the script stood
+        interview = Interview.resume(context, settings.home, args.session_id)
+        if interview.values()["problem"] != args.problem:
+            raise UsageError(
+                f"session {args.session_id!r} is an interview on {interview.values()['problem']!r}, "
+                f"not {args.problem!r}"
+            )
+    else:
+        interview = Interview.create(
+            context,
+            settings.home,
+            problem=args.problem,
+            level=args.level,
+            length=args.length,
+            session_id=args.session_id,
+            model=model,
+        )
     interview.play(script)
     values = interview.values()
     report = report_with_titles(interview.report or {}, toolkit.kb, args.problem)

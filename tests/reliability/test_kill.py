@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from agent.config import Settings
-from agent.ids import PHASES
+from agent.ids import PHASES, WRAP_UP
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "ad_click_prediction_strong.yaml"
@@ -113,3 +113,49 @@ def test_kill_at_random_points_loses_nothing_and_resumes(
     indexes = [e["index"] for e in events if e["event"] == "turn"]
     assert indexes == list(range(len(indexes)))  # no turn lost or written twice
     assert kills >= 5
+
+
+def test_mlsd_interview_continues_a_killed_session(
+    bundled_settings: Settings, toolkit: object, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(bundled_settings.index_dir, home / "index")
+    command = [
+        sys.executable,
+        "-m",
+        "agent.cli.main",
+        "interview",
+        "--problem",
+        "ad_click_prediction",
+        "--answers",
+        str(SCRIPT),
+        "--session-id",
+        "again",
+        "--home",
+        str(home),
+        "--json",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    transcript = home / "sessions" / "again.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(_turns(transcript) if transcript.is_file() else []) < 4:
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate()
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    assert json.loads(finished.stdout)["session_id"] == "again"
+    script: dict[str, list[str]] = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
+    # The wrap-up takes one question: the interviewer answers it and closes.
+    expected = [a for phase in PHASES for a in script.get(phase, [])] + script.get(WRAP_UP, [])[:1]
+    answers = [t["text"] for t in _turns(transcript) if t["kind"] == "answer"]
+    assert answers == expected
+    wrong = subprocess.run(
+        [*command[:5], "visual_search", *command[6:]], capture_output=True, text=True, cwd=REPO
+    )
+    assert wrong.returncode == 2 and "not 'visual_search'" in wrong.stderr
+
+
+def _turns(path: Path) -> list[dict[str, Any]]:
+    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [e for e in events if e["event"] == "turn" and e["role"] == "candidate"]
