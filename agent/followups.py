@@ -9,13 +9,14 @@ critical topics they skipped turn into gaps worth probing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from agent.content.loader import KnowledgeBase
+from agent.content.schemas import Criterion
 from agent.grading.sentences import Sentence
 from agent.search.index import KnowledgeIndex, SearchHit
 
@@ -25,6 +26,15 @@ Reason = Literal["dig_deeper", "gap", "critical_topic"]
 TOPIC_SEEN = 0.55
 #: Relevance below which a follow-up is chosen for a gap rather than to dig deeper.
 DIG_DEEPER = 0.45
+
+
+def uncovered_topics(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> list[str]:
+    """Topics of the criteria without solid evidence (a best score under 3), heaviest criteria first."""
+    topics: list[str] = []
+    for criterion in sorted(criteria, key=lambda c: -c.weight):
+        if (best.get(criterion.id) or 0) < 3:
+            topics += [t for t in criterion.topics if t not in topics]
+    return topics
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def run_grade(args: argparse.Namespace) -> int:
 
 def run_followups(args: argparse.Namespace) -> int:
     """Print the follow-ups an interviewer would ask next, best first."""
-    from agent.followups import FollowUpSelector, TopicMatcher
+    from agent.followups import FollowUpSelector, TopicMatcher, uncovered_topics
 
     answer = read_answer(args.answer_file)
     if args.k < 1:
@@ -119,8 +119,7 @@ def run_followups(args: argparse.Namespace) -> int:
     # Gaps come from the offline grade: deterministic and free, whichever engine phrases the questions.
     grade = toolkit.grader.grade(args.phase, criteria, answer)
     sentences, vectors = toolkit.grader.sentence_vectors(answer)
-    covered = {c.id for c in grade.criteria if (c.score or 0) >= 3}
-    gaps = [t for c in sorted(criteria, key=lambda c: -c.weight) if c.id not in covered for t in c.topics]
+    gaps = uncovered_topics(criteria, {c.id: c.score for c in grade.criteria})
     seen = TopicMatcher(toolkit.index, toolkit.kb).seen(sentences, vectors)
     critical = [t for t in toolkit.kb.problem_note(args.problem).critical_topics if t not in seen]
     choices = FollowUpSelector(toolkit.index).choose(

@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.context import InterviewContext
+from agent.followups import uncovered_topics
 from agent.grading.models import AnswerGrade
 from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, phase_answers, plan_for
@@ -55,13 +56,7 @@ def coverage(state: InterviewState, phase: str | None = None) -> dict[str, float
 
 def gap_topics(ctx: InterviewContext, state: InterviewState) -> list[str]:
     """Topics of the phase's criteria that have no solid evidence yet, heaviest criteria first."""
-    seen = coverage(state)
-    criteria = sorted(ctx.kb.rubric_for(state["problem"], state["phase"]), key=lambda c: -c.weight)
-    topics: list[str] = []
-    for criterion in criteria:
-        if (seen.get(criterion.id) or 0) < 3:
-            topics += [t for t in criterion.topics if t not in topics]
-    return topics
+    return uncovered_topics(ctx.kb.rubric_for(state["problem"], state["phase"]), coverage(state))
 
 
 def exit_criteria_met(ctx: InterviewContext, state: InterviewState) -> bool:
