@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from agent.content.schemas import Criterion
 from agent.grading.models import AnswerGrade
+
+if TYPE_CHECKING:
+    from agent.content.loader import KnowledgeBase
 
 OnToken = Callable[[str], None]
 
@@ -26,6 +29,21 @@ class TurnPlan:
     answers_to_questions: Sequence[tuple[str, str]] = ()  # the candidate's clarifying questions, answered
     previous_phase_title: str | None = None  # set when this message moves to a new phase
     salt: int = 0  # varies template choices deterministically
+
+
+def opening_plan(kb: KnowledgeBase, problem: str) -> TurnPlan:
+    """The interview's first message: greet, state the problem, ask the first phase's opening question."""
+    from agent.ids import PHASE_TITLES, PHASES
+
+    note = kb.problem_note(problem)
+    return TurnPlan(
+        kind="opening",
+        phase=PHASES[0],
+        phase_title=PHASE_TITLES[PHASES[0]],
+        problem_title=note.title,
+        question=kb.phase_note(PHASES[0]).opening_questions[0],
+        problem_prompt=note.prompt,
+    )
 
 
 @dataclass

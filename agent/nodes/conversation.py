@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.context import InterviewContext
+from agent.engines.base import opening_plan
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
 from agent.nodes.grading import phase_result
@@ -44,11 +45,7 @@ def start(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str
         "last_input": None,
         "report": None,
     }
-    problem = ctx.kb.problem_note(state["problem"])
-    opening = ctx.kb.phase_note(first).opening_questions[0]
-    turn = interviewer_turn(
-        ctx, initial, plan_for(ctx, initial, "opening", opening, problem_prompt=problem.prompt)
-    )
+    turn = interviewer_turn(ctx, initial, opening_plan(ctx.kb, state["problem"]))
     return {**{k: v for k, v in initial.items() if k not in ("turns", "grades", "asked")}, "turns": [turn]}
 
 

@@ -22,21 +22,11 @@ from tui.widgets.phase_panel import PhasePanel
 def _offline_opening(settings: Any, problem: str) -> str:
     """The offline engine's first message for a problem, from the notes and templates alone."""
     from agent.content.loader import load_knowledge_base
-    from agent.engines.base import TurnPlan
+    from agent.engines.base import opening_plan
     from agent.engines.offline import compose_turn, load_templates
-    from agent.ids import PHASE_TITLES
 
     kb = load_knowledge_base(settings.knowledge_dir, settings.rubrics_dir)
-    note = kb.problem_note(problem)
-    plan = TurnPlan(
-        kind="opening",
-        phase=PHASES[0],
-        phase_title=PHASE_TITLES[PHASES[0]],
-        problem_title=note.title,
-        question=kb.phase_note(PHASES[0]).opening_questions[0],
-        problem_prompt=note.prompt,
-    )
-    return compose_turn(load_templates(), plan)
+    return compose_turn(load_templates(), opening_plan(kb, problem))
 
 
 class ProblemModal(ModalScreen[None]):
