@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import Markdown, OptionList
 
 from agent.config import Settings
 from tui.app import MlsdApp
@@ -24,6 +24,20 @@ from tui.widgets.answer_box import AnswerBox
 from .test_app import ANSWER, ready, wait_until
 
 SIZES = [(80, 24), (120, 40)]
+
+
+async def settled(pilot: Pilot[Any], app: MlsdApp) -> None:
+    """Wait until every Markdown on screen (bar the empty discussion) is rendered, not a fixed pause.
+
+    Markdown parses in a worker thread after mount; on a loaded CI machine that takes longer than any
+    pause we would pick, and the picture would catch it half-drawn.
+    """
+    await wait_until(
+        pilot,
+        lambda: all(len(md.children) > 0 for md in app.screen.query(Markdown) if md.id != "discussion"),
+    )
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.2)
 
 
 @pytest.fixture
@@ -79,7 +93,7 @@ class TestScreens:
             await wait_until(pilot, lambda: ready(app))
             box = app.screen.query_one(AnswerBox)
             box.cursor_blink = False  # a blinking cursor would make every picture differ
-            await pilot.pause(0.2)
+            await settled(pilot, app)
 
         assert snap_compare(app, terminal_size=size, run_before=answered)
 
@@ -95,7 +109,7 @@ class TestScreens:
             await wait_until(pilot, lambda: ready(app))
             await pilot.press("f10")
             await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
-            await pilot.pause(0.3)
+            await settled(pilot, app)
 
         assert snap_compare(app, terminal_size=size, run_before=finished)
 
