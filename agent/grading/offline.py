@@ -17,7 +17,7 @@ import numpy as np
 
 from agent.content.schemas import Criterion
 from agent.grading.models import AnswerGrade, CriterionGrade
-from agent.grading.sentences import Sentence, clauses, split_sentences, word_count
+from agent.grading.sentences import Sentence, clause_spans, split_sentences, word_count
 from agent.search.embedding import Embedder
 
 _VAGUE = (
@@ -63,7 +63,7 @@ class GraderSettings:
     strong_ideas: int = 2  # distinct evidence statements a 4 must cover
     stuffing_share: float = 0.5  # share of the answer's words in term lists that marks keyword stuffing
     vague_min_words: int = 90  # answers shorter than this are never called vague
-    vague_max_substance: float = 0.2  # ... and are vague when at most this share of sentences has substance
+    vague_max_substance: float = 0.3  # ... and are vague when at most this share of sentences has substance
 
 
 @dataclass
@@ -107,17 +107,15 @@ class OfflineGrader:
         return AnswerGrade(phase=phase, criteria=grades, engine=self.engine, flags=sorted(flags))
 
     def _span_vectors(self, usable: list[Sentence]) -> tuple[np.ndarray, np.ndarray]:
-        """Embeddings of each sentence and of its clauses, with where each sentence's spans start.
+        """Embeddings of each sentence and of its clause_spans, with where each sentence's spans start.
 
         A dense sentence carries several ideas; its clauses are matched on their own too, and a
         sentence's similarity to a statement is the best of its spans.
         """
-        texts: list[str] = []
-        starts: list[int] = []
-        for sentence in usable:
-            starts.append(len(texts))
-            texts += [sentence.text, *clauses(sentence.text)]
-        return self.embedder.embed(texts), np.asarray(starts)
+        texts = [s.text for s in usable]
+        rows = self.embedder.embed_with_parts(texts, [clause_spans(t) for t in texts])
+        starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
+        return np.concatenate(rows), starts
 
     def statement_vectors(self, statements: Sequence[str]) -> np.ndarray:
         """Embeddings of fixed statements (rubric signals, clarifying questions), cached per text."""

@@ -206,13 +206,28 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
-def clauses(sentence: str, min_words: int = 4) -> list[str]:
-    """The sentence's clauses worth matching on their own (dense sentences carry several ideas)."""
-    parts = [p.strip() for p in _CLAUSE_BREAK.split(sentence) if p and p.strip()]
-    merged: list[str] = []
-    for part in parts:
-        if merged and len(_WORD.findall(merged[-1])) < min_words:
-            merged[-1] = f"{merged[-1]} {part}"
+def clause_spans(sentence: str, min_words: int = 4) -> list[tuple[int, int]]:
+    """Where the sentence's clauses worth matching on their own lie (dense sentences carry several
+    ideas), as (start, end) character offsets; a short clause is joined to the one after it."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for cut in _CLAUSE_BREAK.finditer(sentence):
+        bounds.append((start, cut.start()))
+        start = cut.end()
+    bounds.append((start, len(sentence)))
+    merged: list[tuple[int, int]] = []
+    for begin, end in bounds:
+        if not sentence[begin:end].strip():
+            continue
+        if merged and len(_WORD.findall(sentence[merged[-1][0] : merged[-1][1]])) < min_words:
+            merged[-1] = (merged[-1][0], end)
         else:
-            merged.append(part)
-    return [m for m in merged if len(_WORD.findall(m)) >= min_words] if len(merged) > 1 else []
+            merged.append((begin, end))
+    if len(merged) < 2:
+        return []
+    return [(b, e) for b, e in merged if len(_WORD.findall(sentence[b:e])) >= min_words]
+
+
+def clauses(sentence: str, min_words: int = 4) -> list[str]:
+    """The text of the sentence's clauses worth matching on their own."""
+    return [sentence[b:e] for b, e in clause_spans(sentence, min_words)]

@@ -18,11 +18,14 @@ from typing import Any
 import numpy as np
 
 from agent.errors import EmbeddingModelError
+from agent.search.vector_cache import DiskCache, MemoryCache
 
 DIMENSION = 384
 #: sentence-transformers' max_seq_length for all-MiniLM-L6-v2.
 MAX_TOKENS = 256
-_BATCH = 32
+#: Texts per model call. Small batches of length-sorted texts waste least on padding (measured:
+#: 8 was ~35% faster than 32 on a grader's sentences and clauses).
+_BATCH = 8
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DEFAULT_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -106,9 +109,13 @@ def _verify(path: Path, expected: str | None, what: str) -> None:
 class Embedder:
     """Turns texts into L2-normalised 384-d vectors: mean pooling over tokens, as sentence-transformers."""
 
-    def __init__(self, spec: EmbeddingSpec | None = None) -> None:
+    def __init__(self, spec: EmbeddingSpec | None = None, *, disk_cache: Path | None = None) -> None:
         self.spec = spec or spec_from_env()
         self._lock = threading.Lock()
+        self.memory = MemoryCache()
+        self.disk = DiskCache(disk_cache, self.spec.fingerprint, DIMENSION) if disk_cache else None
+        #: Texts run through the model since start (the rest came from a cache).
+        self.computed = 0
         self._session: Any = None
         self._tokenizer: Any = None
         self._input_names: tuple[str, ...] = ()
@@ -145,7 +152,69 @@ class Embedder:
         """Embed texts; returns an array of shape (len(texts), 384), each row of unit length."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
+        known: dict[str, np.ndarray] = {}
+        for text in dict.fromkeys(texts):
+            vector = self.memory.get(text)
+            if vector is not None:
+                known[text] = vector
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing and self.disk is not None:
+            stored = self.disk.get_many(missing)
+            for text, vector in stored.items():
+                self.memory.put(text, vector)
+            known.update(stored)
+            missing = [t for t in missing if t not in stored]
+        if missing:
+            fresh = self._compute(missing)
+            for text, vector in zip(missing, fresh, strict=True):
+                self.memory.put(text, vector)
+                known[text] = vector
+            if self.disk is not None:
+                self.disk.put_many(list(zip(missing, fresh, strict=True)))
+        return np.stack([known[t] for t in texts])
+
+    def embed_with_parts(
+        self, texts: Sequence[str], parts: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[np.ndarray]:
+        """Embed texts and parts of them in one model pass per text.
+
+        For each text, an array whose row 0 is the text's vector (the same as `embed` returns) and
+        whose next rows are its parts, given as (start, end) character offsets: each part's vector
+        is the mean of the text's contextual token vectors that fall inside it. That costs nothing
+        beyond embedding the text, where embedding each part alone would cost as much again.
+        """
+        keys = [[_part_key(t, span) for span in spans] for t, spans in zip(texts, parts, strict=True)]
+        wanted = [k for t, ks in zip(texts, keys, strict=True) for k in (t, *ks)]
+        known: dict[str, np.ndarray] = {}
+        for key in dict.fromkeys(wanted):
+            vector = self.memory.get(key)
+            if vector is not None:
+                known[key] = vector
+        if self.disk is not None and any(k not in known for k in wanted):
+            stored = self.disk.get_many([k for k in dict.fromkeys(wanted) if k not in known])
+            known.update(stored)
+        todo = [i for i, t in enumerate(texts) if any(k not in known for k in (t, *keys[i]))]
+        if todo:
+            self._load()
+            self.computed += len(todo)
+            fresh: list[tuple[str, np.ndarray]] = []
+            order = sorted(todo, key=lambda i: len(texts[i]))
+            for start in range(0, len(order), _BATCH):
+                batch = order[start : start + _BATCH]
+                rows = self._encode_parts([texts[i] for i in batch], [parts[i] for i in batch])
+                for i, vectors in zip(batch, rows, strict=True):
+                    fresh += list(zip((texts[i], *keys[i]), vectors, strict=True))
+            for key, vector in fresh:
+                known[key] = vector
+            if self.disk is not None:
+                self.disk.put_many(fresh)
+        for key in wanted:
+            self.memory.put(key, known[key])
+        return [np.stack([known[k] for k in (t, *ks)]) for t, ks in zip(texts, keys, strict=True)]
+
+    def _compute(self, texts: list[str]) -> np.ndarray:
         self._load()
+        self.computed += len(texts)
         # Batches of similar length waste little work on padding.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
@@ -159,16 +228,45 @@ class Embedder:
         vector: np.ndarray = self.embed([text])[0]
         return vector
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _run(self, texts: list[str]) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Token encodings, attention masks and the model's token vectors for a batch."""
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        result: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
-        return result
+        hidden: np.ndarray = self._session.run(None, feeds)[0]
+        return encodings, mask, hidden
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        _, mask, hidden = self._run(texts)
+        return _pool(hidden, mask.astype(np.float32))
+
+    def _encode_parts(self, texts: list[str], parts: list[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
+        encodings, mask, hidden = self._run(texts)
+        rows: list[np.ndarray] = []
+        for n, (encoding, spans) in enumerate(zip(encodings, parts, strict=True)):
+            weights = [mask[n].astype(np.float32)]
+            offsets = np.array(list(encoding.offsets) + [(0, 0)] * (mask.shape[1] - len(encoding.offsets)))
+            real = (offsets[:, 1] > offsets[:, 0]) & (mask[n] > 0)
+            for begin, end in spans:
+                inside = real & (offsets[:, 0] >= begin) & (offsets[:, 1] <= end)
+                weights.append(inside.astype(np.float32))
+            stacked = np.stack(weights)  # (1 + parts, tokens)
+            rows.append(_pool(np.repeat(hidden[n : n + 1], len(stacked), axis=0), stacked))
+        return rows
+
+
+def _pool(hidden: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean of token vectors, L2-normalised: sentence-transformers' mean pooling."""
+    w = weights[..., None]
+    pooled = (hidden * w).sum(axis=1) / np.clip(w.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    result: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return result
+
+
+def _part_key(text: str, span: tuple[int, int]) -> str:
+    """The cache key of a part of a text: distinct from any text, since texts hold no NUL."""
+    return f"{text}\0part:{span[0]}:{span[1]}"
