@@ -51,15 +51,20 @@ def load_toolkit(settings: Settings, embedder: Embedder | None = None) -> Toolki
 
 
 def build_context(
-    toolkit: Toolkit, engine: Engine | None = None, *, auto_advance: bool = True
+    toolkit: Toolkit,
+    engine: Engine | None = None,
+    *,
+    auto_advance: bool = True,
+    like: InterviewContext | None = None,
 ) -> InterviewContext:
-    """The graph's run-time context for one engine."""
+    """The graph's run-time context for one engine; `like` shares another context's retrieval tools
+    (their vectors are loaded once), as the eval runner does across cases."""
     return InterviewContext(
         kb=toolkit.kb,
         engine=engine or OfflineEngine(toolkit.grader),
         grader=toolkit.grader,
-        selector=FollowUpSelector(toolkit.index),
-        topics=TopicMatcher(toolkit.index, toolkit.kb),
+        selector=like.selector if like else FollowUpSelector(toolkit.index),
+        topics=like.topics if like else TopicMatcher(toolkit.index, toolkit.kb),
         auto_advance=auto_advance,
     )
 
@@ -81,7 +86,12 @@ class Interview:
     """One interview session: a thread in the checkpointer and a transcript file."""
 
     def __init__(
-        self, context: InterviewContext, home: Path, session_id: str, checkpointer: Any = None
+        self,
+        context: InterviewContext,
+        home: Path,
+        session_id: str,
+        checkpointer: Any = None,
+        durable: bool = True,
     ) -> None:
         from agent.graph import compile_graph
 
@@ -91,7 +101,8 @@ class Interview:
         self.checkpointer = checkpointer or open_checkpointer(home)
         self.graph = compile_graph(self.checkpointer)
         self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
-        self.transcript = TranscriptWriter(transcript_path(home, session_id))
+        self._values: dict[str, Any] | None = None  # the state, cached until the graph runs again
+        self.transcript = TranscriptWriter(transcript_path(home, session_id), durable=durable)
         # What the transcript already holds: after a crash between a checkpoint and its transcript
         # line, the next write catches up, so the transcript never misses a checkpointed turn.
         self.transcript.repair()
@@ -117,6 +128,7 @@ class Interview:
         model: str | None = None,
         checkpointer: Any = None,
         on_token: OnToken | None = None,
+        durable: bool = True,
     ) -> Interview:
         """Start a new interview: write the transcript header and ask the first question."""
         if problem not in context.kb.problems:
@@ -128,7 +140,7 @@ class Interview:
         if length not in PHASE_MINUTES:
             raise UsageError(f"interview length must be 45 or 60 minutes, not {length}")
         session_id = session_id or _new_session_id(problem)
-        interview = cls(context, home, session_id, checkpointer)
+        interview = cls(context, home, session_id, checkpointer, durable)
         if interview.values():
             raise UsageError(f"session {session_id!r} already exists; resume it instead")
         interview.transcript.write(
@@ -187,13 +199,17 @@ class Interview:
         return turns
 
     def _run(self, payload: Any, on_token: OnToken | None) -> None:
+        self._values = None
         for mode, chunk in self.graph.stream(
             payload, self.config, context=self.context, stream_mode=["custom", "updates"], durability="sync"
         ):
             if mode == "custom" and on_token is not None and isinstance(chunk, dict) and "token" in chunk:
                 on_token(chunk["token"])
             elif mode == "updates":
-                self._write_new_events()
+                self._values = None
+                if _writes_events(chunk):  # each turn reaches the transcript as soon as it is taken
+                    self._write_new_events()
+        self._values = None
         self._write_new_events()
 
     def _write_new_events(self) -> None:
@@ -237,9 +253,11 @@ class Interview:
     # ------------------------------------------------------------------ reading
 
     def values(self) -> dict[str, Any]:
-        """The interview's current state."""
-        snapshot = self.graph.get_state(self.config)
-        return dict(snapshot.values) if snapshot and snapshot.values else {}
+        """The interview's current state (read from the checkpointer once per change)."""
+        if self._values is None:
+            snapshot = self.graph.get_state(self.config)
+            self._values = dict(snapshot.values) if snapshot and snapshot.values else {}
+        return dict(self._values)
 
     @property
     def finished(self) -> bool:
@@ -256,6 +274,16 @@ class Interview:
     def transcript_path(self) -> Path:
         """The session's transcript file."""
         return self.transcript.path
+
+
+_EVENT_KEYS = frozenset({"turns", "grades", "phase_results", "report"})
+
+
+def _writes_events(chunk: Any) -> bool:
+    """True if a graph update touches what the transcript records."""
+    if not isinstance(chunk, dict):
+        return True
+    return any(isinstance(update, dict) and _EVENT_KEYS & update.keys() for update in chunk.values())
 
 
 def scripted_seconds(text: str) -> float:

@@ -48,6 +48,7 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `mlsd` argument parser."""
+    from agent.cli import eval as eval_command
     from agent.cli import interview, kb, practice
 
     common = _common()
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb.register(commands, common)
     interview.register(commands, common)
     practice.register(commands, common)
+    eval_command.register(commands, common)
     practice.add_practice_arguments(parser)
     parser.set_defaults(handler=practice.run_practice)
     return parser

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-import httpx
+import httpx2
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import (
@@ -217,7 +217,7 @@ class LLMClient:
                             pieces.append(piece)
                             if on_token is not None:
                                 on_token(piece)
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:  # the SDK's transport (openai >= 3 uses httpx2)
                 raise InvalidOutput(
                     f"the stream broke after {len(pieces)} pieces ({type(exc).__name__})"
                 ) from None

@@ -9,9 +9,10 @@ from langgraph.types import interrupt
 
 from agent.context import InterviewContext
 from agent.engines.base import opening_plan
+from agent.followups import FollowUpChoice
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
-from agent.nodes.grading import phase_result
+from agent.nodes.grading import gap_topics, phase_result
 from agent.state import CandidateInput, InterviewState, Turn
 
 _STUCK_WORDS = (
@@ -79,16 +80,13 @@ def is_stuck(text: str) -> bool:
     return len(text.split()) < 6 or any(w in lowered for w in _STUCK_WORDS)
 
 
-def ask_followup(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
-    """Probe with the best follow-up: dig into what was raised, or into a gap the rubric has not seen."""
-    ctx = runtime.context
-    from agent.nodes.grading import gap_topics
-
-    answer = phase_answers(state)[-1] if phase_answers(state) else ""
-    _, vectors = ctx.sentences(answer)
+def followup_choices(ctx: InterviewContext, state: InterviewState, k: int) -> list[FollowUpChoice]:
+    """The k follow-ups worth asking after the phase's latest answer, best first (also scored by evals)."""
+    answers = phase_answers(state)
+    _, vectors = ctx.sentences(answers[-1] if answers else "")
     critical = ctx.kb.problem_note(state["problem"]).critical_topics
     probed = [t["topic"] for t in state["turns"] if t.get("kind") == "followup" and "topic" in t]
-    choices = ctx.selector.choose(
+    return ctx.selector.choose(
         problem=state["problem"],
         phase=state["phase"],
         sentence_vectors=vectors,
@@ -96,8 +94,14 @@ def ask_followup(state: InterviewState, runtime: Runtime[InterviewContext]) -> d
         critical_unseen=[t for t in critical if t not in state["topics_seen"]],
         asked=state["asked"],
         probed_topics=probed,
-        k=1,
+        k=k,
     )
+
+
+def ask_followup(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
+    """Probe with the best follow-up: dig into what was raised, or into a gap the rubric has not seen."""
+    ctx = runtime.context
+    choices = followup_choices(ctx, state, k=1)
     if not choices:
         return _advance(state, ctx)
     choice = choices[0]

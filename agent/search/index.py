@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,8 @@ class KnowledgeIndex:
         self.path = path
         self.embedder = embedder
         self._collection: Any = None
+        # Chroma is opened on first use, possibly from several threads at once (the eval runner).
+        self._opening = threading.Lock()
 
     # ------------------------------------------------------------------ manifest
 
@@ -250,8 +253,9 @@ class KnowledgeIndex:
     # ------------------------------------------------------------------ search
 
     def _ready(self) -> Any:
-        if self._collection is None:
-            self._collection, _ = self._collection_or_rebuild()
+        with self._opening:
+            if self._collection is None:
+                self._collection, _ = self._collection_or_rebuild()
         return self._collection
 
     def vectors(

@@ -1,0 +1,151 @@
+"""Scorers: agreement with human labels, follow-up hit@k, phase flow, robustness, evidence, cost.
+
+Written with numpy alone (no scipy at run time). Engine scores are fractions; metrics that compare
+levels (kappa, exact, within-one, confusion) round them to the nearest level first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+LEVELS = (1, 2, 3, 4)
+
+
+def to_level(score: float) -> int:
+    """The nearest level on the 1-4 scale (halves round up, as a person reading 2.5 would)."""
+    return int(min(4, max(1, np.floor(score + 0.5))))
+
+
+def quadratic_weighted_kappa(human: Sequence[int], engine: Sequence[int]) -> float:
+    """Cohen's kappa with quadratic weights on the 1-4 scale; 1 is perfect, 0 is chance."""
+    if not human:
+        return float("nan")
+    n = len(LEVELS)
+    observed = np.zeros((n, n))
+    for h, e in zip(human, engine, strict=True):
+        observed[h - 1, e - 1] += 1
+    weights = np.array([[(i - j) ** 2 for j in range(n)] for i in range(n)]) / (n - 1) ** 2
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
+    denominator = float((weights * expected).sum())
+    if denominator == 0:
+        return 1.0 if float((weights * observed).sum()) == 0 else 0.0
+    return 1.0 - float((weights * observed).sum()) / denominator
+
+
+def _ranks(values: Sequence[float]) -> np.ndarray:
+    """Ranks with ties averaged."""
+    array = np.asarray(values, dtype=float)
+    order = np.argsort(array, kind="mergesort")
+    ranks = np.empty(len(array))
+    ranks[order] = np.arange(1, len(array) + 1)
+    for value in np.unique(array):
+        tied = array == value
+        ranks[tied] = ranks[tied].mean()
+    return ranks
+
+
+def spearman(human: Sequence[float], engine: Sequence[float]) -> float:
+    """Spearman's rank correlation (Pearson's r of the tie-averaged ranks)."""
+    if len(human) < 2:
+        return float("nan")
+    a, b = _ranks(human), _ranks(engine)
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def pairwise_order(human: Sequence[float], engine: Sequence[float]) -> float:
+    """Of all pairs the human ranks differently, the share the engine orders the same way (ties: half)."""
+    agree = total = 0.0
+    for i in range(len(human)):
+        for j in range(i + 1, len(human)):
+            if human[i] == human[j]:
+                continue
+            total += 1
+            d = (engine[i] - engine[j]) * (human[i] - human[j])
+            agree += 1.0 if d > 0 else 0.5 if d == 0 else 0.0
+    return agree / total if total else float("nan")
+
+
+def confusion(human: Sequence[int], engine: Sequence[int]) -> list[list[int]]:
+    """Counts of (human level, engine level), rows human 1-4, columns engine 1-4."""
+    matrix = [[0] * len(LEVELS) for _ in LEVELS]
+    for h, e in zip(human, engine, strict=True):
+        matrix[h - 1][e - 1] += 1
+    return matrix
+
+
+def agreement(pairs: Sequence[tuple[int, float]]) -> dict[str, Any]:
+    """All agreement metrics over (human label, engine score) pairs."""
+    human = [h for h, _ in pairs]
+    scores = [e for _, e in pairs]
+    levels = [to_level(e) for e in scores]
+    n = len(pairs)
+    return {
+        "n": n,
+        "qwk": quadratic_weighted_kappa(human, levels),
+        "spearman": spearman(human, scores),
+        "exact": sum(h == e for h, e in zip(human, levels, strict=True)) / n if n else float("nan"),
+        "within_one": sum(abs(h - e) <= 1 for h, e in zip(human, levels, strict=True)) / n
+        if n
+        else float("nan"),
+        "pairwise": pairwise_order(human, scores),
+        "mean_abs_error": float(np.mean([abs(h - e) for h, e in pairs])) if n else float("nan"),
+    }
+
+
+def hit_at_k(probes: Iterable[tuple[Sequence[str], Sequence[str]]], k: int) -> float:
+    """Share of marked answers where one of the expected topics is among the top k ranked."""
+    rows = list(probes)
+    if not rows:
+        return float("nan")
+    return sum(bool(set(expected) & set(ranked[:k])) for expected, ranked in rows) / len(rows)
+
+
+def suite_metrics(results: Sequence[dict[str, Any]], k: int = 3) -> dict[str, Any]:
+    """Every metric of a run, per split (dev, test) and over all labelled cases."""
+    metrics: dict[str, Any] = {}
+    for split in ("dev", "test", "all"):
+        rows = [r for r in results if split == "all" or r["split"] == split]
+        pairs = [
+            (r["labels"][p], r["scores"][p])
+            for r in rows
+            for p in r["labels"]
+            if r["labels"][p] is not None and p in r["scores"]
+        ]
+        probes = [(p["expected"], p["ranked"]) for r in rows for p in r["probes"]]
+        metrics[split] = {
+            "cases": len(rows),
+            **agreement(pairs),
+            "hit_at_1": hit_at_k(probes, 1),
+            f"hit_at_{k}": hit_at_k(probes, k),
+        }
+    adversarial = [r["scores"][p] for r in results for p in r["adversarial_phases"] if p in r["scores"]]
+    quotes = sum(r["evidence"]["quotes"] for r in results)
+    verbatim = sum(r["evidence"]["verbatim"] for r in results)
+    metrics["adversarial_max"] = max(adversarial, default=float("nan"))
+    metrics["adversarial_mean"] = float(np.mean(adversarial)) if adversarial else float("nan")
+    metrics["phase_flow"] = sum(r["flow"]["ok"] for r in results) / len(results) if results else float("nan")
+    metrics["evidence_validity"] = verbatim / quotes if quotes else 1.0
+    metrics["evidence_quotes"] = quotes
+    usage: dict[str, float] = {}
+    for r in results:
+        for key, value in r["usage"].items():
+            usage[key] = usage.get(key, 0) + value
+    metrics["usage"] = usage
+    return metrics
+
+
+def confusion_by_phase(results: Sequence[dict[str, Any]]) -> dict[str, list[list[int]]]:
+    """Per phase, the human-vs-engine level counts over labelled cases."""
+    out: dict[str, list[list[int]]] = {}
+    for r in results:
+        for phase, label in r["labels"].items():
+            if label is None or phase not in r["scores"]:
+                continue
+            matrix = out.setdefault(phase, [[0] * 4 for _ in LEVELS])
+            matrix[label - 1][to_level(r["scores"][phase]) - 1] += 1
+    return out
