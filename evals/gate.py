@@ -154,6 +154,16 @@ def _compare_metrics(
         regressions,
         improvements,
     )
+    for profile, score in now.get("adversarial_by_profile", {}).items():
+        _check(
+            f"adversarial_max.{profile}",
+            score,
+            before.get("adversarial_by_profile", {}).get(profile),
+            ADVERSARIAL_RISE,
+            -1,
+            regressions,
+            improvements,
+        )
     _check("phase_flow", now["phase_flow"], before.get("phase_flow"), 0.0, +1, regressions, improvements)
     _check(
         "evidence_validity",

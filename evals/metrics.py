@@ -127,6 +127,12 @@ def suite_metrics(results: Sequence[dict[str, Any]], k: int = 3) -> dict[str, An
     quotes = sum(r["evidence"]["quotes"] for r in results)
     verbatim = sum(r["evidence"]["verbatim"] for r in results)
     metrics["adversarial_max"] = max(adversarial, default=float("nan"))
+    by_kind: dict[str, float] = {}
+    for r in results:
+        for p in r["adversarial_phases"]:
+            if p in r["scores"]:
+                by_kind[r["profile"]] = max(by_kind.get(r["profile"], 1.0), r["scores"][p])
+    metrics["adversarial_by_profile"] = dict(sorted(by_kind.items()))
     metrics["adversarial_mean"] = float(np.mean(adversarial)) if adversarial else float("nan")
     metrics["phase_flow"] = sum(r["flow"]["ok"] for r in results) / len(results) if results else float("nan")
     metrics["evidence_validity"] = verbatim / quotes if quotes else 1.0

@@ -22,7 +22,9 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def print_summary(console: Console, run: dict[str, Any], gate: dict[str, Any] | None) -> None:
+def print_summary(
+    console: Console, run: dict[str, Any], gate: dict[str, Any] | None, baseline_written: bool = False
+) -> None:
     """The metrics per split, the robustness figures, and what the gate found."""
     metrics = run["metrics"]
     table = Table(title=f"mlsd eval: {run['engine']} ({len(run['cases'])} cases, {run['seconds']:.1f} s)")
@@ -43,7 +45,12 @@ def print_summary(console: Console, run: dict[str, Any], gate: dict[str, Any] | 
             else ""
         )
     )
+    by_profile = metrics.get("adversarial_by_profile") or {}
+    if by_profile:
+        console.print("adversarial max by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in by_profile.items()))
     if gate is None:
+        if baseline_written:
+            return
         console.print("[yellow]no baseline for this engine yet: run with --update-baseline to create one[/]")
         return
     for entry in gate["regressions"]:

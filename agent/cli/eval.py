@@ -109,7 +109,7 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        print_summary(Console(highlight=False), run, gate)
+        print_summary(Console(highlight=False), run, gate, baseline_written=args.update_baseline)
     if args.update_baseline:
         console.print(f"baseline written to {path}")
     return REGRESSION if gate is not None and not gate["passed"] else 0

@@ -34,12 +34,23 @@ _INJECTION = re.compile(
     r"(instructions|rubric|rules|prompt|criteria)"
     r"|\b(give|assign|award|rate|mark|score|grade)\s+(this|the|my|me|it|us|him|her|them)\b[^.\n]{0,40}?"
     r"\b(a 4|4/4|4 out of 4|four|full marks|maximum|top score|perfect|highest|strong hire)"
-    r"|\b(score|grade|rating|mark)\s*(of\s*)?[=:]\s*[1-4]\b"
+    r"|(?<![a-z])(score|grade|rating|mark|level)s?[\"']?\s*(of\s*)?[=:]\s*[\"']?[1-4](?![.\d])"
     r"|\b(grader|evaluator|grading model)\s*:"
+    # Fake system turns and chat-template tokens, and JSON verdicts meant for a model to copy.
+    r"|\bsystem\s*:[^\n]{0,120}\b(the candidate (has|is|was)|strong hire|grader|grading instruction|assign)"
+    r"|<\|\s*(im_start|im_end|system|assistant|user|endoftext)\s*\|>|\[/?INST\]"
+    r"|\b(grading|grader|priority|system)[_ ]override\b|\b(evaluation|lenient|grading) mode\b"
+    r"|\bsystem note\b|\bnew instructions\b|\blevel-?[1-4] anchors?\b|\b(do not|don't) list any gaps\b"
+    r"|\"(verdict|recommendation|scores|grading_override|phase_score)\"\s*:"
+    r"|\bnote to (the )?(grader|evaluator|scorer)"
+    r"|\b(scoring|grading) (system|model|engine)\b"
+    # Requests to whoever grades: "assign level 4", "mark every criterion as a 4".
+    r"|\b(assign|give|award)\s+(a\s+)?(level|score|grade)\s+(of\s+)?[1-4]\b"
+    r"|\bwho(ever)?\b[^.\n]{0,30}\b(scoring|grading|evaluating)\s+(this|the|my)\b"
+    r"|\b(mark|rate|score|grade)\s+(every|each|all)\s+(the\s+)?\w+\s+as\s+(a\s+)?(strong|excellent|perfect|4)"
     r"|\b(score|grade|rating|mark)\s*(of\s*)?[=:]?\s*[1-4](/4)?\s*(on|for|across)\s+(every|each|all)\b"
     r"|</?\s*(answer|candidate|candidate_answer|system|instructions?|rubric)\s*>"
     r"|\byou are (now )?(the|a|an) (grader|evaluator|assistant|judge)"
-    r"|\b(score|grade|rating)\s*[=:]\s*\d"
     r"|\b(this|the) (answer|candidate|response) (is|deserves|should (get|receive|be (given|scored)))\b"
     r"[^.\n]{0,30}\b(strong hire|4|excellent|perfect|full|top)",
     re.IGNORECASE,

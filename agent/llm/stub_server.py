@@ -310,3 +310,30 @@ class StubLLMServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m agent.llm.stub_server [--port N] [--delay S]`: serve until Ctrl+C.
+
+    Used to record the eval suite's LLM cassettes and to try the LLM engine with no model at hand.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m agent.llm.stub_server", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each reply")
+    args = parser.parse_args(argv)
+    server = _Server(("127.0.0.1", args.port), _Handler)
+    server.state = StubState(delay_s=args.delay, rejects=set())
+    print(f"stub OpenAI-compatible server on http://127.0.0.1:{args.port}/v1 (Ctrl+C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
