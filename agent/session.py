@@ -70,7 +70,10 @@ def build_context(
 
 
 def open_checkpointer(home: Path) -> Any:
-    """LangGraph's SQLite checkpointer under MLSD_HOME, in WAL mode so a crash loses no committed step."""
+    """LangGraph's SQLite checkpointer under MLSD_HOME, in WAL mode so a crash loses no committed step.
+
+    Call :func:`set_aside_damaged_checkpoints` first to turn a damaged file into a notice.
+    """
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -80,6 +83,35 @@ def open_checkpointer(home: Path) -> Any:
     connection.execute("PRAGMA synchronous=FULL")
     path.chmod(0o600)
     return SqliteSaver(connection)
+
+
+def set_aside_damaged_checkpoints(home: Path) -> str | None:
+    """If the checkpoint file is not a readable SQLite database, move it aside and say so.
+
+    The sessions it held can no longer be resumed, but their transcripts are untouched and stay in
+    the history; the file is kept (renamed) for anyone who wants to recover it by hand.
+    """
+    path = home / CHECKPOINTS
+    if not path.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+        return None
+    except sqlite3.DatabaseError as exc:
+        import time
+
+        aside = path.with_name(f"checkpoints.damaged-{time.strftime('%Y%m%d-%H%M%S')}.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            part = path.with_name(path.name + suffix)
+            if part.exists():
+                part.rename(aside.with_name(aside.name + suffix))
+        return (
+            f"the checkpoint file {path} was damaged ({exc}) and was moved to {aside.name}; sessions "
+            "started before now cannot be resumed, but their transcripts are kept and listed in the history"
+        )
 
 
 class Interview:
@@ -98,6 +130,8 @@ class Interview:
         self.context = context
         self.home = home
         self.session_id = session_id
+        #: Something the user should be told about (a damaged checkpoint file set aside), or None.
+        self.notice = None if checkpointer is not None else set_aside_damaged_checkpoints(home)
         self.checkpointer = checkpointer or open_checkpointer(home)
         self.graph = compile_graph(self.checkpointer)
         self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
@@ -168,6 +202,12 @@ class Interview:
         """Reopen an interview from its checkpoints."""
         interview = cls(context, home, session_id, checkpointer)
         if not interview.values():
+            if interview.transcript_path.is_file():
+                raise UsageError(
+                    f"session {session_id!r} has a transcript ({interview.transcript_path}) but no "
+                    "checkpoints (the checkpoint file was lost or damaged), so it cannot be resumed; "
+                    "start a new interview"
+                )
             raise UsageError(f"no session {session_id!r} under {home}")
         if not interview.finished:  # reopening a finished session only reads it
             interview.transcript.write("resumed", engine=context.engine.name)

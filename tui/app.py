@@ -47,6 +47,10 @@ class MlsdApp(App[None]):
         self._initial = (problem, resume, level, length)
         self._toolkit: Any = toolkit  # tests hand in one already loaded
         self._toolkit_lock = threading.Lock()
+        from agent.preferences import load_preferences
+
+        self.preferences, self._preferences_notice = load_preferences(settings.home)
+        self.theme = self.preferences.theme
 
     # ------------------------------------------------------------------ shared services
 
@@ -79,6 +83,8 @@ class MlsdApp(App[None]):
         from tui.screens.start import StartScreen
 
         problem, resume, level, length = self._initial
+        if self._preferences_notice:
+            self.notify(self._preferences_notice, severity="warning", timeout=15)
         self.push_screen(StartScreen())
         if problem or resume:
             self.push_screen(InterviewScreen(problem=problem, session_id=resume, level=level, length=length))
@@ -86,6 +92,17 @@ class MlsdApp(App[None]):
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+        self.remember(theme=self.theme)
+
+    def remember(self, **choices: Any) -> None:
+        """Save choices for the next run; a read-only home only loses the memory, not the action."""
+        from agent.preferences import Preferences, save_preferences
+
+        self.preferences = Preferences.model_validate({**self.preferences.model_dump(), **choices})
+        try:
+            save_preferences(self.settings.home, self.preferences)
+        except OSError as exc:
+            self.notify(f"could not save your settings: {exc}", severity="warning", timeout=8)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette: the app's commands plus those of the current screen."""

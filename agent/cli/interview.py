@@ -171,6 +171,8 @@ def run_interview(args: argparse.Namespace) -> int:
             session_id=args.session_id,
             model=model,
         )
+    if interview.notice:
+        stderr().print(f"[yellow]warning:[/] {interview.notice}")
     interview.play(script)
     values = interview.values()
     report = report_with_titles(interview.report or {}, toolkit.kb, args.problem)

@@ -200,3 +200,16 @@ async def test_a_failing_llm_keeps_the_answer_in_the_box(
             turns = app.screen.interview.values()["turns"]
             assert turns[0]["engine"] == "openai:stub-model" and turns[-1]["engine"] == "offline"
             assert app.screen.interview.values()["grades"][-1]["engine"] == "offline"
+
+
+async def test_the_theme_and_choices_are_remembered_between_runs(app_factory: Callable[..., MlsdApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        assert app.theme == "textual-dark"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.theme == "textual-light"
+    again = app_factory()
+    assert again.theme == "textual-light" and again.preferences.theme == "textual-light"
+    assert (again.settings.home / "settings.json").is_file()

@@ -123,6 +123,8 @@ class InterviewScreen(Screen[None]):
         except MlsdError as exc:
             self.app.call_from_thread(self._open_failed, str(exc))
             return
+        if self.interview.notice:
+            self.app.call_from_thread(self.notify, self.interview.notice, severity="warning", timeout=20)
         self.app.call_from_thread(self._opened)
 
     @work(thread=True, exclusive=True, group="interviewer")

@@ -37,12 +37,15 @@ class StartScreen(Screen[None]):
                 with Horizontal(id="options"):
                     yield Select(
                         [(lvl, lvl) for lvl in ("junior", "senior", "staff")],
-                        value="senior",
+                        value=app.preferences.level,
                         allow_blank=False,
                         id="level",
                     )
                     yield Select(
-                        [("45 minutes", 45), ("60 minutes", 60)], value=45, allow_blank=False, id="length"
+                        [("45 minutes", 45), ("60 minutes", 60)],
+                        value=app.preferences.length,
+                        allow_blank=False,
+                        id="length",
                     )
                 yield Static(f"Engine: {app.engine_label()}", id="engine")
             with Vertical(id="side"):
@@ -107,6 +110,8 @@ class StartScreen(Screen[None]):
 
         level = str(self.query_one("#level", Select).value)
         length = int(self.query_one("#length", Select).value)  # type: ignore[arg-type]
+        app: Any = self.app
+        app.remember(level=level, length=length)
         self.app.push_screen(
             InterviewScreen(problem=event.option.id, session_id=None, level=level, length=length)
         )

@@ -1,0 +1,56 @@
+"""The app's remembered choices (theme, level, length) in `MLSD_HOME/settings.json`.
+
+A damaged or hand-edited file that no longer validates is moved aside with a notice and the
+defaults are used: a preference is never worth refusing to start over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+SETTINGS_FILE = "settings.json"
+
+
+class Preferences(BaseModel):
+    """What the app remembers between runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    theme: Literal["textual-dark", "textual-light"] = "textual-dark"
+    level: Literal["junior", "senior", "staff"] = "senior"
+    length: Literal[45, 60] = 45
+
+
+def load_preferences(home: Path) -> tuple[Preferences, str | None]:
+    """The saved preferences, and a notice if the file was damaged and set aside."""
+    path = home / SETTINGS_FILE
+    if not path.is_file():
+        return Preferences(), None
+    try:
+        return Preferences.model_validate(json.loads(path.read_text(encoding="utf-8"))), None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
+        aside = path.with_name(f"settings.damaged-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        with contextlib.suppress(OSError):
+            path.rename(aside)
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else type(exc).__name__
+        return Preferences(), f"{path} was damaged ({reason}); moved to {aside.name}, using the defaults"
+
+
+def save_preferences(home: Path, preferences: Preferences) -> None:
+    """Write the preferences atomically (a crash leaves the old file or the new one, never half)."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = home / SETTINGS_FILE
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(preferences.model_dump_json(indent=2) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
