@@ -23,7 +23,7 @@ from agent.grading.offline import OfflineGrader
 from agent.ids import LEVELS, PHASE_MINUTES, WRAP_UP
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex
-from agent.search.service import load_kb, ready_index
+from agent.search.service import embedding_cache, load_kb, ready_index
 from agent.state import Turn
 from agent.transcript import TranscriptWriter, read_transcript, transcript_path
 
@@ -45,7 +45,7 @@ class Toolkit:
 def load_toolkit(settings: Settings, embedder: Embedder | None = None) -> Toolkit:
     """Load the content and make sure its index is built."""
     kb = load_kb(settings)
-    embedder = embedder or Embedder()
+    embedder = embedder or Embedder(disk_cache=embedding_cache(settings))
     index, _ = ready_index(settings, kb, embedder=embedder)
     return Toolkit(settings, kb, index, embedder, OfflineGrader(embedder))
 
@@ -136,6 +136,9 @@ class Interview:
         self.graph = compile_graph(self.checkpointer)
         self.config: dict[str, Any] = {"configurable": {"thread_id": session_id}}
         self._values: dict[str, Any] | None = None  # the state, cached until the graph runs again
+        # Durable: every step is checkpointed and every transcript line synced. Off only for
+        # throwaway replays (the eval suite), where the graph checkpoints when it pauses.
+        self.durable = durable
         self.transcript = TranscriptWriter(transcript_path(home, session_id), durable=durable)
         # What the transcript already holds: after a crash between a checkpoint and its transcript
         # line, the next write catches up, so the transcript never misses a checkpointed turn.
@@ -241,7 +244,11 @@ class Interview:
     def _run(self, payload: Any, on_token: OnToken | None) -> None:
         self._values = None
         for mode, chunk in self.graph.stream(
-            payload, self.config, context=self.context, stream_mode=["custom", "updates"], durability="sync"
+            payload,
+            self.config,
+            context=self.context,
+            stream_mode=["custom", "updates"],
+            durability="sync" if self.durable else "exit",
         ):
             if mode == "custom" and on_token is not None and isinstance(chunk, dict) and "token" in chunk:
                 on_token(chunk["token"])

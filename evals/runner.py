@@ -51,12 +51,11 @@ class RunOptions:
 
 
 def load_eval_toolkit(settings: Settings) -> Toolkit:
-    """The toolkit with a disk cache of embeddings: the suite replays the same texts every run."""
-    from agent.search.embedding import Embedder
+    """The toolkit with the disk cache of embeddings: the suite replays the same texts every run."""
     from agent.session import load_toolkit
 
     settings.ensure_home()
-    return load_toolkit(settings, embedder=Embedder(disk_cache=settings.home / "cache" / "embeddings.sqlite"))
+    return load_toolkit(settings)
 
 
 def run_suite(

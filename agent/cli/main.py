@@ -48,8 +48,8 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `mlsd` argument parser."""
+    from agent.cli import bench, interview, kb, practice
     from agent.cli import eval as eval_command
-    from agent.cli import interview, kb, practice
 
     common = _common()
     parser = _Parser(
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     interview.register(commands, common)
     practice.register(commands, common)
     eval_command.register(commands, common)
+    bench.register(commands, common)
     practice.add_practice_arguments(parser)
     parser.set_defaults(handler=practice.run_practice)
     return parser

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agent.config import Settings
 from agent.content.loader import KnowledgeBase, load_knowledge_base
 from agent.content.units import build_units
@@ -24,6 +26,28 @@ def ready_index(
 ) -> tuple[KnowledgeIndex, BuildStats]:
     """The index of `kb`, built or refreshed first if the notes or the model changed."""
     settings.ensure_home()
-    index = KnowledgeIndex(settings.index_dir, embedder or Embedder())
+    embedder = embedder or Embedder(disk_cache=embedding_cache(settings))
+    index = KnowledgeIndex(settings.index_dir, embedder)
     stats = index.build(build_units(kb), force=force, progress=progress)
+    if not stats.skipped and embedder.disk is not None:
+        embedder.embed(fixed_statements(kb))  # into the disk cache, so no interview turn waits for them
     return index, stats
+
+
+def embedding_cache(settings: Settings) -> Path:
+    """Where embeddings are remembered across runs (rubric statements, replayed eval answers)."""
+    return settings.home / "cache" / "embeddings.sqlite"
+
+
+def fixed_statements(kb: KnowledgeBase) -> list[str]:
+    """Every text the offline grader compares answers with: rubric evidence signals and red flags for
+    every problem and phase, and the problems' clarifying questions."""
+    from agent.ids import PHASES
+
+    texts: dict[str, None] = {}
+    for problem in kb.problems:
+        for phase in PHASES:
+            for criterion in kb.rubric_for(problem, phase):
+                texts.update(dict.fromkeys([*criterion.evidence, *criterion.red_flags]))
+        texts.update(dict.fromkeys(c.question for c in kb.problem_note(problem).clarifications))
+    return list(texts)
