@@ -60,7 +60,9 @@ def print_summary(
     for entry in gate["improvements"]:
         console.print(f"[green]better[/] {describe(entry)}")
     if not gate["compared_metrics"]:
-        console.print("[yellow]metrics not gated: the cases run differ from the baseline's[/]")
+        console.print(
+            "[yellow]metrics not gated (only whole-suite runs are); cases were compared one by one[/]"
+        )
     verdict = "[green]no regression against the baseline[/]" if gate["passed"] else "[red]regressed[/]"
     console.print(verdict)
 
@@ -125,7 +127,9 @@ def _bars(metrics: dict[str, Any]) -> str:
     names = ("qwk", "spearman", "exact", "within_one", "pairwise", "hit_at_3")
     width, height, group = 560, 200, 90
     colours = {"dev": "#6b8fd6", "test": "#d68f3b"}
-    parts = [f'<svg viewBox="0 0 {width} {height + 40}" width="{width}" role="img" aria-label="agreement">']
+    parts = [
+        f'<svg viewBox="0 -16 {width} {height + 56}" width="{width}" role="img" aria-label="agreement">'
+    ]  # the band above 0 leaves room for the value over a full bar
     for i, name in enumerate(names):
         for j, split in enumerate(("dev", "test")):
             value = metrics[split].get(name)

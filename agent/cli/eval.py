@@ -99,7 +99,7 @@ def run_eval(args: argparse.Namespace) -> int:
         write_baseline(run, path)
         gate = None
     else:
-        gate = compare(run, baseline) if baseline else None
+        gate = compare(run, baseline, partial=bool(args.case)) if baseline else None
     if args.junit:
         write_junit(run, gate, args.junit)
     if args.html:
