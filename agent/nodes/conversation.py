@@ -74,10 +74,15 @@ def _parse_input(raw: object) -> CandidateInput:
     )
 
 
+#: Longer than this, an answer is an answer even if it says "not sure" about one point.
+STUCK_MAX_WORDS = 40
+
+
 def is_stuck(text: str) -> bool:
-    """The candidate says they are stuck, or says almost nothing."""
+    """The candidate says they are stuck in a short answer, or says almost nothing."""
+    words = len(text.split())
     lowered = text.lower()
-    return len(text.split()) < 6 or any(w in lowered for w in _STUCK_WORDS)
+    return words < 6 or (words <= STUCK_MAX_WORDS and any(w in lowered for w in _STUCK_WORDS))
 
 
 def followup_choices(ctx: InterviewContext, state: InterviewState, k: int) -> list[FollowUpChoice]:
