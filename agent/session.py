@@ -95,12 +95,17 @@ def set_aside_damaged_checkpoints(home: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        # Read-write, as the checkpointer opens it: a read-only open fails on a healthy database
+        # whose write-ahead log a killed process left behind, which is no damage at all.
+        db = sqlite3.connect(str(path))
+        try:
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("quick_check failed")
+        finally:
+            db.close()
         return None
     except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            raise  # busy, locked, unreadable: not damage, and not ours to hide
         import time
 
         aside = path.with_name(f"checkpoints.damaged-{time.strftime('%Y%m%d-%H%M%S')}.sqlite")
@@ -223,7 +228,11 @@ class Interview:
         Without this, the next input would be spent resuming the pending step and silently lost.
         """
         snapshot = self.graph.get_state(self.config)
-        if snapshot.next and not any(task.interrupts for task in snapshot.tasks):
+        # A task with a result already ran: a crash after it took the candidate's input but before
+        # the step was checkpointed leaves it waiting with its input saved. A new input would be
+        # dropped in favour of the saved one, so the graph must move past it first.
+        # Such a task can even leave `next` empty, so the tasks are what is checked.
+        if any(not task.interrupts or task.result is not None for task in snapshot.tasks):
             self._run(None, None)
 
     # ------------------------------------------------------------------ turns
