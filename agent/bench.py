@@ -56,12 +56,17 @@ def _spread(values_ms: list[float]) -> dict[str, float]:
     }
 
 
-def _script() -> tuple[str, list[tuple[str, str, float]]]:
-    """The bench case's problem and its candidate inputs (phase, action, seconds) with text."""
+def _script() -> tuple[str, list[tuple[str, str, float, str]]]:
+    """The bench case's problem and its candidate inputs: (phase, action, seconds, text)."""
     from evals.dataset import DATASET_DIR, load_case
 
     case = load_case(DATASET_DIR / BENCH_CASE)
-    return case.problem, [(i.phase, i.action, i.seconds, i.text) for i in case.inputs]  # type: ignore[misc]
+    return case.problem, [(i.phase, i.action, i.seconds, i.text) for i in case.inputs]
+
+
+def _in(home: Path, settings: Settings) -> Settings:
+    """The same content, with `home` as MLSD_HOME."""
+    return Settings(home=home, knowledge_dir=settings.knowledge_dir, rubrics_dir=settings.rubrics_dir)
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -73,9 +78,7 @@ def measure_turns(settings: Settings, home: Path) -> dict[str, Any]:
     from agent.search.embedding import Embedder
     from agent.session import Interview, build_context, load_toolkit
 
-    toolkit = load_toolkit(
-        Settings(home=home, knowledge_dir=settings.knowledge_dir, rubrics_dir=settings.rubrics_dir)
-    )
+    toolkit = load_toolkit(_in(home, settings))
     context = build_context(toolkit, auto_advance=True)
     problem, inputs = _script()
     warm = Interview.create(context, home, problem=problem, session_id="bench-warmup")
@@ -90,7 +93,7 @@ def measure_turns(settings: Settings, home: Path) -> dict[str, Any]:
         while queue and queue[0][0] != phase and _before(queue[0][0], phase):
             queue.pop(0)
         if queue and queue[0][0] == phase:
-            _, action, seconds, text = queue.pop(0)  # type: ignore[misc]
+            _, action, seconds, text = queue.pop(0)
         else:
             action, seconds, text = "skip", 0.0, ""
         started = time.perf_counter()
@@ -125,11 +128,9 @@ def measure_search(settings: Settings, home: Path) -> dict[str, Any]:
     """search_ms: p50/p95 of knowledge-base search (query embedding + Chroma) over varied queries."""
     from agent.session import load_toolkit
 
-    toolkit = load_toolkit(
-        Settings(home=home, knowledge_dir=settings.knowledge_dir, rubrics_dir=settings.rubrics_dir)
-    )
+    toolkit = load_toolkit(_in(home, settings))
     _, inputs = _script()
-    queries = [text.split(".")[0][:200] for _, action, _, text in inputs if action == "answer"]  # type: ignore[misc]
+    queries = [text.split(".")[0][:200] for _, action, _, text in inputs if action == "answer"]
     queries += ["cold start for new users", "delayed labels in fraud", "position bias in click logs"]
     toolkit.index.search("warm up")
     times = []
@@ -147,7 +148,7 @@ def measure_index(settings: Settings, home: Path) -> dict[str, Any]:
     from agent.search.service import load_kb, ready_index
 
     cold_home = home / "cold"
-    cold = Settings(home=cold_home, knowledge_dir=settings.knowledge_dir, rubrics_dir=settings.rubrics_dir)
+    cold = _in(cold_home, settings)
     kb = load_kb(cold)
     started = time.perf_counter()
     ready_index(cold, kb)
@@ -203,7 +204,7 @@ def measure_rss(settings: Settings, home: Path) -> dict[str, Any]:
     """Peak resident memory of a whole scripted `mlsd interview` process."""
     problem, inputs = _script()
     script: dict[str, list[str]] = {}
-    for phase, action, _, text in inputs:  # type: ignore[misc]
+    for phase, action, _, text in inputs:
         if action == "answer":
             script.setdefault(phase, []).append(text)
     # A user's home after `mlsd kb build`: rubric statements cached, these answers never seen.
@@ -250,9 +251,7 @@ def measure_eval(settings: Settings, home: Path) -> dict[str, Any]:
     candidate text) and warm (texts from the suite's embedding cache, as on every later run)."""
     from evals.runner import RunOptions, run_suite
 
-    eval_settings = Settings(
-        home=home, knowledge_dir=settings.knowledge_dir, rubrics_dir=settings.rubrics_dir
-    )
+    eval_settings = _in(home, settings)
     cold = run_suite(eval_settings, RunOptions(concurrency=1))
     warm = run_suite(eval_settings, RunOptions(concurrency=1))
     return {
@@ -279,11 +278,9 @@ def measure_llm(settings: Settings, home: Path, calls: int = 20, delay_s: float 
     from agent.llm.stub_server import StubLLMServer
     from agent.session import load_toolkit
 
-    toolkit = load_toolkit(
-        Settings(home=home, knowledge_dir=settings.knowledge_dir, rubrics_dir=settings.rubrics_dir)
-    )
+    toolkit = load_toolkit(_in(home, settings))
     problem, inputs = _script()
-    answer = next(text for _, action, _, text in inputs if action == "answer")  # type: ignore[misc]
+    answer = next(text for _, action, _, text in inputs if action == "answer")
     criteria = toolkit.kb.rubric_for(problem, "clarify_requirements")
     plan = TurnPlan(
         kind="followup",
@@ -297,19 +294,17 @@ def measure_llm(settings: Settings, home: Path, calls: int = 20, delay_s: float 
         llm = LLMSettings(api_key="bench", base_url=server.base_url, model="stub-model")
         engine = LLMEngine(llm)
         bare = openai.OpenAI(api_key="bench", base_url=server.base_url, max_retries=0)
-        say_messages = engine._interviewer.render(  # the same request our engine sends
-            phase_title=plan.phase_title,
-            problem_title=plan.problem_title,
-            kind=plan.kind,
-            instruction=engine._interviewer.instructions[plan.kind],
-            question=plan.question,
-            context="(none)",
-            last_answer=answer,
-        )
+
+        def last_request() -> dict[str, Any]:
+            """The body our engine just sent: the bare call sends exactly the same request."""
+            body = server.state.requests[-1]["body"]
+            return json.loads(body) if isinstance(body, str | bytes) else dict(body)
+
+        engine.say(plan)
+        say_body = last_request()
 
         def bare_stream() -> None:
-            stream = bare.chat.completions.create(model="stub-model", messages=say_messages, stream=True)  # type: ignore[arg-type]
-            for _ in stream:
+            for _ in bare.chat.completions.create(**say_body):
                 pass
 
         ours_say = _timed(lambda: engine.say(plan), calls)
@@ -317,10 +312,8 @@ def measure_llm(settings: Settings, home: Path, calls: int = 20, delay_s: float 
         ours_grade = _timed(
             lambda: engine.grade_answer(problem, "clarify_requirements", criteria, answer), calls
         )
-        # The bare call sends exactly the request body our engine sent for its last grade.
-        body = server.state.requests[-1]["body"]
-        body = json.loads(body) if isinstance(body, str | bytes) else dict(body)
-        bare_grade = _timed(lambda: bare.chat.completions.create(**body), calls)
+        grade_body = last_request()
+        bare_grade = _timed(lambda: bare.chat.completions.create(**grade_body), calls)
     overhead_say = statistics.median(ours_say) - statistics.median(bare_say)
     overhead_grade = statistics.median(ours_grade) - statistics.median(bare_grade)
     tokens = measure_prompt_tokens(settings, home)
@@ -360,9 +353,7 @@ def measure_prompt_tokens(settings: Settings, home: Path) -> dict[str, Any]:
     from agent.search.service import load_kb
     from evals.runner import RunOptions, run_suite
 
-    eval_settings = Settings(
-        home=home, knowledge_dir=settings.knowledge_dir, rubrics_dir=settings.rubrics_dir
-    )
+    eval_settings = _in(home, settings)
     run = run_suite(
         eval_settings, RunOptions(backend="openai", model="stub-model", cases=[BENCH_CASE], concurrency=1)
     )

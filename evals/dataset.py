@@ -9,6 +9,7 @@ A new case is added from a saved session with `mlsd eval add SESSION_ID`; its la
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +29,13 @@ Split = Literal["dev", "test"]
 ACTIONS = {"answer": "answer", "hint_request": "hint", "skip": "skip", "end": "end"}
 
 
+def _known_phases(ids: Iterable[str]) -> None:
+    """Fail validation on any id that is not one of SPEC's phases."""
+    unknown = [p for p in ids if p not in PHASES]
+    if unknown:
+        raise ValueError(f"unknown phase ids {unknown}")
+
+
 class Probe(BaseModel):
     """At one answer, the topics a good interviewer would probe next."""
 
@@ -40,8 +48,7 @@ class Probe(BaseModel):
     @field_validator("phase")
     @classmethod
     def _phase(cls, value: str) -> str:
-        if value not in PHASES:
-            raise ValueError(f"unknown phase {value!r}")
+        _known_phases([value])
         return value
 
     @field_validator("topics")
@@ -69,9 +76,7 @@ class Labels(BaseModel):
     @field_validator("phases")
     @classmethod
     def _phases(cls, value: dict[str, int | None]) -> dict[str, int | None]:
-        unknown = [p for p in value if p not in PHASES]
-        if unknown:
-            raise ValueError(f"unknown phase ids {unknown}")
+        _known_phases(value)
         bad = {p: s for p, s in value.items() if s is not None and not 1 <= s <= 4}
         if bad:
             raise ValueError(f"scores must be 1-4: {bad}")
@@ -80,9 +85,7 @@ class Labels(BaseModel):
     @field_validator("adversarial_phases")
     @classmethod
     def _adversarial(cls, value: list[str]) -> list[str]:
-        unknown = [p for p in value if p not in PHASES]
-        if unknown:
-            raise ValueError(f"unknown phase ids {unknown}")
+        _known_phases(value)
         return value
 
     @property

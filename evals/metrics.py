@@ -123,15 +123,17 @@ def suite_metrics(results: Sequence[dict[str, Any]], k: int = 3) -> dict[str, An
             "hit_at_1": hit_at_k(probes, 1),
             f"hit_at_{k}": hit_at_k(probes, k),
         }
-    adversarial = [r["scores"][p] for r in results for p in r["adversarial_phases"] if p in r["scores"]]
+    # (kind of candidate, score) for every phase labelled adversarial
+    adversarial_phases = [
+        (r["profile"], r["scores"][p]) for r in results for p in r["adversarial_phases"] if p in r["scores"]
+    ]
+    adversarial = [score for _, score in adversarial_phases]
     quotes = sum(r["evidence"]["quotes"] for r in results)
     verbatim = sum(r["evidence"]["verbatim"] for r in results)
     metrics["adversarial_max"] = max(adversarial, default=float("nan"))
     by_kind: dict[str, float] = {}
-    for r in results:
-        for p in r["adversarial_phases"]:
-            if p in r["scores"]:
-                by_kind[r["profile"]] = max(by_kind.get(r["profile"], 1.0), r["scores"][p])
+    for profile, score in adversarial_phases:
+        by_kind[profile] = max(by_kind.get(profile, 1.0), score)
     metrics["adversarial_by_profile"] = dict(sorted(by_kind.items()))
     metrics["adversarial_mean"] = float(np.mean(adversarial)) if adversarial else float("nan")
     metrics["phase_flow"] = sum(r["flow"]["ok"] for r in results) / len(results) if results else float("nan")

@@ -152,26 +152,7 @@ class Embedder:
         """Embed texts; returns an array of shape (len(texts), 384), each row of unit length."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
-        known: dict[str, np.ndarray] = {}
-        for text in dict.fromkeys(texts):
-            vector = self.memory.get(text)
-            if vector is not None:
-                known[text] = vector
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing and self.disk is not None:
-            stored = self.disk.get_many(missing)
-            for text, vector in stored.items():
-                self.memory.put(text, vector)
-            known.update(stored)
-            missing = [t for t in missing if t not in stored]
-        if missing:
-            fresh = self._compute(missing)
-            for text, vector in zip(missing, fresh, strict=True):
-                self.memory.put(text, vector)
-                known[text] = vector
-            if self.disk is not None:
-                self.disk.put_many(list(zip(missing, fresh, strict=True)))
-        return np.stack([known[t] for t in texts])
+        return np.stack([rows[0] for rows in self.embed_with_parts(texts, [()] * len(texts))])
 
     def embed_with_parts(
         self, texts: Sequence[str], parts: Sequence[Sequence[tuple[int, int]]]
@@ -212,17 +193,6 @@ class Embedder:
             self.memory.put(key, known[key])
         return [np.stack([known[k] for k in (t, *ks)]) for t, ks in zip(texts, keys, strict=True)]
 
-    def _compute(self, texts: list[str]) -> np.ndarray:
-        self._load()
-        self.computed += len(texts)
-        # Batches of similar length waste little work on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        for start in range(0, len(order), _BATCH):
-            batch = order[start : start + _BATCH]
-            out[batch] = self._encode([texts[i] for i in batch])
-        return out
-
     def embed_one(self, text: str) -> np.ndarray:
         """Embed one text; returns a vector of shape (384,)."""
         vector: np.ndarray = self.embed([text])[0]
@@ -238,10 +208,6 @@ class Embedder:
             feeds["token_type_ids"] = np.zeros_like(ids)
         hidden: np.ndarray = self._session.run(None, feeds)[0]
         return encodings, mask, hidden
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        _, mask, hidden = self._run(texts)
-        return _pool(hidden, mask.astype(np.float32))
 
     def _encode_parts(self, texts: list[str], parts: list[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
         encodings, mask, hidden = self._run(texts)

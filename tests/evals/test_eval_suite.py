@@ -43,6 +43,11 @@ def mlsd(home: Path, *args: str, env: dict[str, str] | None = None) -> subproces
     )
 
 
+def llm_eval(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`mlsd eval` on the LLM engine with the stub model's cassettes."""
+    return mlsd(home, "eval", "--backend", "openai", "--model", "stub-model", *args, env=env)
+
+
 @pytest.fixture(scope="module")
 def home(bundled_settings: Settings, index: Any) -> Path:
     """The session's home, whose index is already built."""
@@ -154,7 +159,7 @@ def test_a_rubric_made_meaningless_is_caught_with_exit_3(home: Path, tmp_path: P
 
 
 def test_the_llm_engine_replays_from_cassettes_with_no_server(home: Path) -> None:
-    result = mlsd(home, "eval", "--backend", "openai", "--model", "stub-model", "--json")
+    result = llm_eval(home, "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     run = json.loads(result.stdout)
     assert run["gate"]["passed"] and run["mode"] == "replay"
@@ -177,13 +182,8 @@ def test_a_request_with_no_recording_fails_loudly(home: Path, tmp_path: Path) ->
     copy = tmp_path / "cassettes" / "openai-stub-model" / f"{case}.json"
     copy.parent.mkdir(parents=True)
     copy.write_text(json.dumps(document))
-    result = mlsd(
+    result = llm_eval(
         home,
-        "eval",
-        "--backend",
-        "openai",
-        "--model",
-        "stub-model",
         "--case",
         case,
         "--cassettes",
@@ -200,13 +200,8 @@ def test_recording_keeps_successes_only_and_never_the_key(home: Path, tmp_path: 
     case = "visual_search_poor"
     with StubLLMServer() as server:
         server.enqueue(Fault(status=503))  # retried by the engine; the error is not recorded
-        result = mlsd(
+        result = llm_eval(
             home,
-            "eval",
-            "--backend",
-            "openai",
-            "--model",
-            "stub-model",
             "--record",
             "--case",
             case,
@@ -220,13 +215,8 @@ def test_recording_keeps_successes_only_and_never_the_key(home: Path, tmp_path: 
     entries = json.loads(recorded)["entries"]
     assert entries and all(e["status"] == 200 for e in entries.values())
     # The fresh recording replays with no server and gives the committed scores.
-    replay = mlsd(
+    replay = llm_eval(
         home,
-        "eval",
-        "--backend",
-        "openai",
-        "--model",
-        "stub-model",
         "--case",
         case,
         "--cassettes",
