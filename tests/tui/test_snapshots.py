@@ -6,7 +6,10 @@ deliberately with `pytest tests/tui/test_snapshots.py --snapshot-update` and loo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+import html
+import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +27,73 @@ from tui.widgets.answer_box import AnswerBox
 from .test_app import ANSWER, ready, wait_until
 
 SIZES = [(80, 24), (120, 40)]
+#: Frames (0.1 s apart) the screen must stay unchanged before its picture is taken.
+STABLE_FRAMES = 3
+#: One run of text in a Textual SVG screenshot: its x, its row's y and the characters.
+SVG_TEXT = re.compile(r'<text class="terminal-[\w-]*?r\d+" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>')
 
 
 async def settled(pilot: Pilot[Any], app: MlsdApp) -> None:
-    """Wait until every Markdown on screen (bar the empty discussion) is rendered, not a fixed pause.
+    """Wait until the screen has finished drawing, not for a fixed pause.
 
-    Markdown parses in a worker thread after mount; on a loaded CI machine that takes longer than any
-    pause we would pick, and the picture would catch it half-drawn.
+    Markdown parses in a worker thread after mount and its tables lay out over several passes; on a
+    loaded CI machine that takes longer than any pause we would pick, and the picture would catch it
+    half-drawn. So: every Markdown on screen (bar the empty discussion) has its blocks, and then the
+    rendered screen stays the same over several frames.
     """
     await wait_until(
         pilot,
         lambda: all(len(md.children) > 0 for md in app.screen.query(Markdown) if md.id != "discussion"),
     )
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.2)
+    # A table settles its column widths over layout passes; one more pass reaches the same end state
+    # however many passes a busy machine happened to run before this point.
+    app.screen.refresh(layout=True)
+    previous, unchanged, waited = "", 0, 0.0
+    while unchanged < STABLE_FRAMES:
+        await pilot.pause(0.1)
+        waited += 0.1
+        assert waited < 60, "the screen never stopped changing"
+        shot = app.export_screenshot()
+        unchanged = unchanged + 1 if shot == previous else 0
+        previous = shot
+
+
+def screen_rows(svg: str) -> list[str]:
+    """The text of each row of a Textual SVG screenshot, to say in words what a mismatch is."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in SVG_TEXT.findall(svg):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(text)))
+    return ["".join(text for _, text in sorted(row)).rstrip() for _, row in sorted(rows.items())]
+
+
+def check_snapshot(
+    snap_compare: Any,
+    request: pytest.FixtureRequest,
+    app: MlsdApp,
+    size: tuple[int, int],
+    run_before: Callable[[Pilot[Any]], Awaitable[None]],
+) -> None:
+    """Compare the screen with its committed SVG; on a mismatch, fail with the rows that differ.
+
+    The snapshot report is an HTML file a CI log does not show, so the failure itself says what
+    changed.
+    """
+    shown: dict[str, str] = {}
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await run_before(pilot)
+        await settled(pilot, app)
+        shown["svg"] = app.export_screenshot()
+
+    if snap_compare(app, terminal_size=size, run_before=before):
+        return
+    name = f"{request.node.cls.__name__}.{request.node.name}.svg"
+    committed = Path(__file__).parent / "__snapshots__" / Path(__file__).stem / name
+    expected = screen_rows(committed.read_text(encoding="utf-8")) if committed.is_file() else []
+    diff = list(difflib.unified_diff(expected, screen_rows(shown.get("svg", "")), lineterm="", n=0))
+    listed = "\n".join(diff[2:40]) or "(same text: colours or layout differ; see snapshot_report.html)"
+    pytest.fail(f"{name} differs from the committed snapshot:\n{listed}", pytrace=False)
 
 
 @pytest.fixture
@@ -67,7 +123,13 @@ def make_app(tmp_path: Path, toolkit: Any, frozen: None) -> Callable[..., MlsdAp
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 class TestScreens:
-    def test_start(self, snap_compare: Any, make_app: Callable[..., MlsdApp], size: tuple[int, int]) -> None:
+    def test_start(
+        self,
+        snap_compare: Any,
+        request: pytest.FixtureRequest,
+        make_app: Callable[..., MlsdApp],
+        size: tuple[int, int],
+    ) -> None:
         app = make_app()
 
         async def loaded(pilot: Pilot[Any]) -> None:
@@ -79,10 +141,14 @@ class TestScreens:
                 ),
             )
 
-        assert snap_compare(app, terminal_size=size, run_before=loaded)
+        check_snapshot(snap_compare, request, app, size, loaded)
 
     def test_interview(
-        self, snap_compare: Any, make_app: Callable[..., MlsdApp], size: tuple[int, int]
+        self,
+        snap_compare: Any,
+        request: pytest.FixtureRequest,
+        make_app: Callable[..., MlsdApp],
+        size: tuple[int, int],
     ) -> None:
         app = make_app(problem="payment_fraud_detection")
 
@@ -93,12 +159,15 @@ class TestScreens:
             await wait_until(pilot, lambda: ready(app))
             box = app.screen.query_one(AnswerBox)
             box.cursor_blink = False  # a blinking cursor would make every picture differ
-            await settled(pilot, app)
 
-        assert snap_compare(app, terminal_size=size, run_before=answered)
+        check_snapshot(snap_compare, request, app, size, answered)
 
     def test_feedback(
-        self, snap_compare: Any, make_app: Callable[..., MlsdApp], size: tuple[int, int]
+        self,
+        snap_compare: Any,
+        request: pytest.FixtureRequest,
+        make_app: Callable[..., MlsdApp],
+        size: tuple[int, int],
     ) -> None:
         app = make_app(problem="video_recommendation")
 
@@ -109,12 +178,15 @@ class TestScreens:
             await wait_until(pilot, lambda: ready(app))
             await pilot.press("f10")
             await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
-            await settled(pilot, app)
 
-        assert snap_compare(app, terminal_size=size, run_before=finished)
+        check_snapshot(snap_compare, request, app, size, finished)
 
     def test_history(
-        self, snap_compare: Any, make_app: Callable[..., MlsdApp], size: tuple[int, int]
+        self,
+        snap_compare: Any,
+        request: pytest.FixtureRequest,
+        make_app: Callable[..., MlsdApp],
+        size: tuple[int, int],
     ) -> None:
         app = make_app()
 
@@ -128,6 +200,5 @@ class TestScreens:
             )
             await pilot.press("h")
             await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
-            await pilot.pause(0.2)
 
-        assert snap_compare(app, terminal_size=size, run_before=opened)
+        check_snapshot(snap_compare, request, app, size, opened)

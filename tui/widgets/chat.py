@@ -20,7 +20,12 @@ class CandidateMessage(Static):
 
 
 class ChatLog(VerticalScroll):
-    """The scrolling conversation."""
+    """The scrolling conversation, kept at its newest line.
+
+    Scrolling once after a mount is not enough: a Markdown message parses in a worker and grows
+    after that scroll, which left the newest lines below the fold on a busy machine. So the log
+    scrolls again each time a message has finished rendering its latest text.
+    """
 
     def add_interviewer(self, text: str = "") -> InterviewerMessage:
         """Append an interviewer message (empty, to stream into)."""
@@ -35,3 +40,8 @@ class ChatLog(VerticalScroll):
         self.mount(message)
         self.scroll_end(animate=False)
         return message
+
+    def on_markdown_table_of_contents_updated(self, event: Markdown.TableOfContentsUpdated) -> None:
+        """A message finished rendering (Markdown posts this after every update): show its end."""
+        event.stop()
+        self.scroll_end(animate=False)

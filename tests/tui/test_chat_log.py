@@ -1,0 +1,33 @@
+"""The conversation log keeps the newest line in view, whatever order rendering finishes in."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tui.widgets.chat import ChatLog, InterviewerMessage
+
+REPLY = "A reply long enough to wrap over several lines of a narrow terminal. " * 8
+
+
+class ChatApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ChatLog()
+
+
+async def test_a_message_that_finishes_rendering_is_scrolled_into_view() -> None:
+    app = ChatApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        chat = app.query_one(ChatLog)
+        for n in range(3):
+            chat.add_candidate(f"answer {n}\n" * 3)
+        reply = chat.add_interviewer(REPLY)
+        await pilot.pause(0.3)
+        assert chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y
+        # On a loaded machine a layout pass can run while a re-rendered message has no blocks, and
+        # clamps the scroll position above the end; nothing scrolled back once the blocks arrived.
+        chat.scroll_to(y=chat.max_scroll_y - 6, animate=False, immediate=True)
+        reply.update(REPLY)
+        await pilot.pause(0.3)
+        assert chat.scroll_y == chat.max_scroll_y
+        assert reply.region.bottom <= chat.region.bottom
+        assert len(chat.query(InterviewerMessage)) == 1
