@@ -58,11 +58,28 @@ def ready(app: MlsdApp) -> bool:
     )
 
 
+async def take(pilot: Pilot[Any], app: MlsdApp, key: str, timeout: float = 60.0) -> None:
+    """Press a key that sends a turn (Enter, F2, F3, F10) and wait until the interviewer replied.
+
+    Waiting for "ready" alone is not enough: the key's message may not have been handled yet when
+    the press returns, and the screen still looks ready from before. So first wait for the turn to
+    be taken (the candidate's side of it appears in the chat), then for the reply.
+    """
+    screen = app.screen
+    chat = screen.query_one(ChatLog)
+    before = len(chat.query(CandidateMessage))
+    await pilot.press(key)
+    # Ending the interview replaces the screen (and with it the chat) by the feedback.
+    await wait_until(
+        pilot, lambda: app.screen is not screen or len(chat.query(CandidateMessage)) > before, timeout
+    )
+    await wait_until(pilot, lambda: ready(app) or isinstance(app.screen, FeedbackScreen), timeout)
+
+
 async def answer(pilot: Pilot[Any], app: MlsdApp, text: str) -> None:
-    box = app.screen.query_one(AnswerBox)
-    box.text = text
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: ready(app) or isinstance(app.screen, FeedbackScreen))
+    """Type an answer into the box and send it."""
+    app.screen.query_one(AnswerBox).text = text
+    await take(pilot, app, "enter")
 
 
 async def test_pick_a_problem_answer_and_see_the_reply(app_factory: Callable[..., MlsdApp]) -> None:
@@ -104,14 +121,11 @@ async def test_advance_finish_feedback_and_export(
         assert first.source == app.screen.interview.values()["turns"][0]["text"]
         await answer(pilot, app, ANSWER)
         for phase in PHASES[1:3]:
-            await pilot.press("f3")
-            await wait_until(pilot, lambda: ready(app))
+            await take(pilot, app, "f3")
             assert app.screen.interview.values()["phase"] == phase
-        await pilot.press("f2")
-        await wait_until(pilot, lambda: ready(app))
+        await take(pilot, app, "f2")
         assert app.screen.interview.values()["turns"][-1]["kind"] == "hint"
-        await pilot.press("f10")
-        await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        await take(pilot, app, "f10")
         screen = app.screen
         assert isinstance(screen, FeedbackScreen)
         assert screen.report["verdict"] in ("strong no hire", "lean no hire")
@@ -167,8 +181,7 @@ async def test_pasted_text_keeps_its_line_breaks_and_ctrl_j_adds_one(
         await pilot.press(*"three")
         assert box.text == "line one\nline two\nthree"
         turns_before = len(app.screen.interview.values()["turns"])
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: ready(app))
+        await take(pilot, app, "enter")
         sent = app.screen.interview.values()["turns"][turns_before]
         assert sent["text"] == "line one\nline two\nthree"
 
@@ -188,15 +201,13 @@ async def test_a_failing_llm_keeps_the_answer_in_the_box(
             server.enqueue(*[Fault(status=500)] * 10)
             box = app.screen.query_one(AnswerBox)
             box.text = ANSWER
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: ready(app), timeout=120)
+            await take(pilot, app, "enter", timeout=120)
             assert box.text == ANSWER
             messages = [n.message for n in app._notifications]
             assert any("HTTP 500" in m and "F5" in m for m in messages), messages
             # The candidate chooses to finish on the offline engine; every turn keeps its engine's label.
             await pilot.press("f5")
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: ready(app))
+            await take(pilot, app, "enter")
             turns = app.screen.interview.values()["turns"]
             assert turns[0]["engine"] == "openai:stub-model" and turns[-1]["engine"] == "offline"
             assert app.screen.interview.values()["grades"][-1]["engine"] == "offline"

@@ -24,7 +24,7 @@ from tui.screens.history import HistoryScreen
 from tui.screens.start import StartScreen
 from tui.widgets.answer_box import AnswerBox
 
-from .test_app import ANSWER, ready, wait_until
+from .test_app import ANSWER, answer, ready, take, wait_until
 
 SIZES = [(80, 24), (120, 40)]
 #: Frames (0.1 s apart) the screen must stay unchanged before its picture is taken.
@@ -154,9 +154,7 @@ class TestScreens:
 
         async def answered(pilot: Pilot[Any]) -> None:
             await wait_until(pilot, lambda: ready(app))
-            app.screen.query_one(AnswerBox).text = ANSWER
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: ready(app))
+            await answer(pilot, app, ANSWER)
             box = app.screen.query_one(AnswerBox)
             box.cursor_blink = False  # a blinking cursor would make every picture differ
 
@@ -173,10 +171,8 @@ class TestScreens:
 
         async def finished(pilot: Pilot[Any]) -> None:
             await wait_until(pilot, lambda: ready(app))
-            app.screen.query_one(AnswerBox).text = ANSWER
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: ready(app))
-            await pilot.press("f10")
+            await answer(pilot, app, ANSWER)
+            await take(pilot, app, "f10")
             await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
 
         check_snapshot(snap_compare, request, app, size, finished)
