@@ -6,14 +6,14 @@ defaults are used: a preference is never worth refusing to start over.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agent.damaged import set_aside
 
 SETTINGS_FILE = "settings.json"
 
@@ -36,11 +36,12 @@ def load_preferences(home: Path) -> tuple[Preferences, str | None]:
     try:
         return Preferences.model_validate(json.loads(path.read_text(encoding="utf-8"))), None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
-        aside = path.with_name(f"settings.damaged-{time.strftime('%Y%m%d-%H%M%S')}.json")
-        with contextlib.suppress(OSError):
-            path.rename(aside)
+        try:
+            moved = set_aside(path).name
+        except OSError:
+            moved = "nowhere (it could not be renamed)"
         reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else type(exc).__name__
-        return Preferences(), f"{path} was damaged ({reason}); moved to {aside.name}, using the defaults"
+        return Preferences(), f"{path} was damaged ({reason}); moved to {moved}, using the defaults"
 
 
 def save_preferences(home: Path, preferences: Preferences) -> None:

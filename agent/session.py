@@ -106,13 +106,9 @@ def set_aside_damaged_checkpoints(home: Path) -> str | None:
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
             raise  # busy, locked, unreadable: not damage, and not ours to hide
-        import time
+        from agent.damaged import set_aside
 
-        aside = path.with_name(f"checkpoints.damaged-{time.strftime('%Y%m%d-%H%M%S')}.sqlite")
-        for suffix in ("", "-wal", "-shm"):
-            part = path.with_name(path.name + suffix)
-            if part.exists():
-                part.rename(aside.with_name(aside.name + suffix))
+        aside = set_aside(path, companions=("-wal", "-shm"))
         return (
             f"the checkpoint file {path} was damaged ({exc}) and was moved to {aside.name}; sessions "
             "started before now cannot be resumed, but their transcripts are kept and listed in the history"

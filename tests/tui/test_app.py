@@ -176,10 +176,10 @@ async def test_pasted_text_keeps_its_line_breaks_and_ctrl_j_adds_one(
         await wait_until(pilot, lambda: ready(app))
         box = app.screen.query_one(AnswerBox)
         app.post_message(Paste("line one\nline two"))  # as the terminal driver delivers it
-        await pilot.pause()
+        await wait_until(pilot, lambda: box.text == "line one\nline two", timeout=10)
         await pilot.press("ctrl+j")
         await pilot.press(*"three")
-        assert box.text == "line one\nline two\nthree"
+        await wait_until(pilot, lambda: box.text == "line one\nline two\nthree", timeout=10)
         turns_before = len(app.screen.interview.values()["turns"])
         await take(pilot, app, "enter")
         sent = app.screen.interview.values()["turns"][turns_before]
@@ -219,8 +219,7 @@ async def test_the_theme_and_choices_are_remembered_between_runs(app_factory: Ca
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
         assert app.theme == "textual-dark"
         await pilot.press("ctrl+t")
-        await pilot.pause()
-        assert app.theme == "textual-light"
+        await wait_until(pilot, lambda: app.theme == "textual-light", timeout=10)
     again = app_factory()
     assert again.theme == "textual-light" and again.preferences.theme == "textual-light"
     assert (again.settings.home / "settings.json").is_file()
