@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import Markdown, OptionList
 
 from agent.config import Settings
 from agent.ids import PHASES
@@ -136,6 +137,23 @@ async def test_advance_finish_feedback_and_export(
         html = (reports / f"{session}.html").read_text(encoding="utf-8")
         assert "<svg" in html and "Clarify requirements" in html
         assert (reports / f"{session}.md").read_text(encoding="utf-8").startswith("# Mock interview feedback")
+
+
+async def test_discuss_the_feedback_and_see_the_reply_in_view(app_factory: Callable[..., MlsdApp]) -> None:
+    app = app_factory(problem="ad_click_prediction")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: ready(app))
+        await take(pilot, app, "f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        await pilot.press("d")
+        await pilot.press(*"how should I have handled calibration?")
+        await pilot.press("enter")
+        discussion = app.screen.query_one("#discussion", Markdown)
+        await wait_until(pilot, lambda: "You asked" in discussion.source and len(discussion.children) > 0)
+        report = app.screen.query_one("#feedback", VerticalScroll)
+        await wait_until(pilot, lambda: report.scroll_y == report.max_scroll_y > 0, timeout=10)
+        assert "calibration" in discussion.source.lower()
+        assert discussion.region.bottom <= report.region.bottom
 
 
 async def test_resume_brings_the_history_back(app_factory: Callable[..., MlsdApp]) -> None:

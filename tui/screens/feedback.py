@@ -5,6 +5,7 @@ Export writes Markdown and HTML reports; "discuss" answers questions about the f
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -114,19 +115,21 @@ class FeedbackScreen(Screen[None]):
         event.input.value = ""
         self._answer(question)
 
-    @work(thread=True, exclusive=True, group="discuss")
-    def _answer(self, question: str) -> None:
-        hits = self.interview.context.selector.index.search(
-            question, k=3, problem=self.problem, kinds=["topic", "problem"]
+    @work(exclusive=True, group="discuss")
+    async def _answer(self, question: str) -> None:
+        # The search embeds the question: off the event loop, so the screen stays responsive.
+        hits = await asyncio.to_thread(
+            self.interview.context.selector.index.search,
+            question,
+            k=3,
+            problem=self.problem,
+            kinds=["topic", "problem"],
         )
         lines = [f"**You asked:** {question}", ""]
         for hit in hits:
             lines.append(f"- {hit.text} _({hit.source})_")
         missed = ", ".join(self.report["missed_topics"]) or "none"
         lines += ["", f"Topics this interview missed: {missed}."]
-        self.app.call_from_thread(self._show_answer, "\n".join(lines))
-
-    def _show_answer(self, markdown: str) -> None:
-        discussion = self.query_one("#discussion", Markdown)
-        discussion.append("\n\n" + markdown)
+        # Scroll once the new blocks are mounted: before that the end is still the old one.
+        await self.query_one("#discussion", Markdown).append("\n\n" + "\n".join(lines))
         self.query_one("#feedback", VerticalScroll).scroll_end(animate=False)

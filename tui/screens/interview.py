@@ -154,7 +154,6 @@ class InterviewScreen(Screen[None]):
         else:
             self._streamed += token
             self._streaming.update(self._streamed)
-        chat.scroll_end(animate=False)
 
     def _opened(self) -> None:
         values = self.interview.values()

@@ -24,14 +24,14 @@ class ChatLog(VerticalScroll):
 
     Scrolling once after a mount is not enough: a Markdown message parses in a worker and grows
     after that scroll, which left the newest lines below the fold on a busy machine. So the log
-    scrolls again each time a message has finished rendering its latest text.
+    scrolls each time an interviewer message has finished rendering its latest text (on mount and
+    on every update), and a candidate message, plain text, as soon as it is added.
     """
 
     def add_interviewer(self, text: str = "") -> InterviewerMessage:
-        """Append an interviewer message (empty, to stream into)."""
+        """Append an interviewer message (empty, to stream into); it scrolls into view once rendered."""
         message = InterviewerMessage(text)
         self.mount(message)
-        self.scroll_end(animate=False)
         return message
 
     def add_candidate(self, text: str) -> CandidateMessage:
