@@ -33,13 +33,13 @@ STABLE_FRAMES = 3
 SVG_TEXT = re.compile(r'<text class="terminal-[\w-]*?r\d+" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>')
 
 
-async def settled(pilot: Pilot[Any], app: MlsdApp) -> None:
+async def settled(pilot: Pilot[Any], app: MlsdApp) -> str:
     """Wait until the screen has finished drawing, not for a fixed pause.
 
     Markdown parses in a worker thread after mount and its tables lay out over several passes; on a
     loaded CI machine that takes longer than any pause we would pick, and the picture would catch it
     half-drawn. So: every Markdown on screen (bar the empty discussion) has its blocks, and then the
-    rendered screen stays the same over several frames.
+    rendered screen stays the same over several frames. Returns that picture (SVG).
     """
     await wait_until(
         pilot,
@@ -57,6 +57,7 @@ async def settled(pilot: Pilot[Any], app: MlsdApp) -> None:
         shot = app.export_screenshot()
         unchanged = unchanged + 1 if shot == previous else 0
         previous = shot
+    return previous
 
 
 def screen_rows(svg: str) -> list[str]:
@@ -67,33 +68,35 @@ def screen_rows(svg: str) -> list[str]:
     return ["".join(text for _, text in sorted(row)).rstrip() for _, row in sorted(rows.items())]
 
 
-def check_snapshot(
-    snap_compare: Any,
-    request: pytest.FixtureRequest,
-    app: MlsdApp,
-    size: tuple[int, int],
-    run_before: Callable[[Pilot[Any]], Awaitable[None]],
-) -> None:
+#: Compares the app's screen, once `run_before` has run, with the committed picture.
+CheckSnapshot = Callable[[MlsdApp, Callable[[Pilot[Any]], Awaitable[None]]], None]
+
+
+@pytest.fixture
+def check_snapshot(snap_compare: Any, request: pytest.FixtureRequest, size: tuple[int, int]) -> CheckSnapshot:
     """Compare the screen with its committed SVG; on a mismatch, fail with the rows that differ.
 
     The snapshot report is an HTML file a CI log does not show, so the failure itself says what
     changed.
     """
-    shown: dict[str, str] = {}
 
-    async def before(pilot: Pilot[Any]) -> None:
-        await run_before(pilot)
-        await settled(pilot, app)
-        shown["svg"] = app.export_screenshot()
+    def check(app: MlsdApp, run_before: Callable[[Pilot[Any]], Awaitable[None]]) -> None:
+        shown: dict[str, str] = {}
 
-    if snap_compare(app, terminal_size=size, run_before=before):
-        return
-    name = f"{request.node.cls.__name__}.{request.node.name}.svg"
-    committed = Path(__file__).parent / "__snapshots__" / Path(__file__).stem / name
-    expected = screen_rows(committed.read_text(encoding="utf-8")) if committed.is_file() else []
-    diff = list(difflib.unified_diff(expected, screen_rows(shown.get("svg", "")), lineterm="", n=0))
-    listed = "\n".join(diff[2:40]) or "(same text: colours or layout differ; see snapshot_report.html)"
-    pytest.fail(f"{name} differs from the committed snapshot:\n{listed}", pytrace=False)
+        async def before(pilot: Pilot[Any]) -> None:
+            await run_before(pilot)
+            shown["svg"] = await settled(pilot, app)
+
+        if snap_compare(app, terminal_size=size, run_before=before):
+            return
+        name = f"{request.node.cls.__name__}.{request.node.name}.svg"
+        committed = Path(__file__).parent / "__snapshots__" / Path(__file__).stem / name
+        expected = screen_rows(committed.read_text(encoding="utf-8")) if committed.is_file() else []
+        diff = list(difflib.unified_diff(expected, screen_rows(shown.get("svg", "")), lineterm="", n=0))
+        listed = "\n".join(diff[2:40]) or "(same text: colours or layout differ; see snapshot_report.html)"
+        pytest.fail(f"{name} differs from the committed snapshot:\n{listed}", pytrace=False)
+
+    return check
 
 
 @pytest.fixture
@@ -123,13 +126,7 @@ def make_app(tmp_path: Path, toolkit: Any, frozen: None) -> Callable[..., MlsdAp
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 class TestScreens:
-    def test_start(
-        self,
-        snap_compare: Any,
-        request: pytest.FixtureRequest,
-        make_app: Callable[..., MlsdApp],
-        size: tuple[int, int],
-    ) -> None:
+    def test_start(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
         app = make_app()
 
         async def loaded(pilot: Pilot[Any]) -> None:
@@ -141,15 +138,9 @@ class TestScreens:
                 ),
             )
 
-        check_snapshot(snap_compare, request, app, size, loaded)
+        check_snapshot(app, loaded)
 
-    def test_interview(
-        self,
-        snap_compare: Any,
-        request: pytest.FixtureRequest,
-        make_app: Callable[..., MlsdApp],
-        size: tuple[int, int],
-    ) -> None:
+    def test_interview(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
         app = make_app(problem="payment_fraud_detection")
 
         async def answered(pilot: Pilot[Any]) -> None:
@@ -158,15 +149,9 @@ class TestScreens:
             box = app.screen.query_one(AnswerBox)
             box.cursor_blink = False  # a blinking cursor would make every picture differ
 
-        check_snapshot(snap_compare, request, app, size, answered)
+        check_snapshot(app, answered)
 
-    def test_feedback(
-        self,
-        snap_compare: Any,
-        request: pytest.FixtureRequest,
-        make_app: Callable[..., MlsdApp],
-        size: tuple[int, int],
-    ) -> None:
+    def test_feedback(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
         app = make_app(problem="video_recommendation")
 
         async def finished(pilot: Pilot[Any]) -> None:
@@ -175,15 +160,9 @@ class TestScreens:
             await take(pilot, app, "f10")
             await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
 
-        check_snapshot(snap_compare, request, app, size, finished)
+        check_snapshot(app, finished)
 
-    def test_history(
-        self,
-        snap_compare: Any,
-        request: pytest.FixtureRequest,
-        make_app: Callable[..., MlsdApp],
-        size: tuple[int, int],
-    ) -> None:
+    def test_history(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
         app = make_app()
 
         async def opened(pilot: Pilot[Any]) -> None:
@@ -197,4 +176,4 @@ class TestScreens:
             await pilot.press("h")
             await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
 
-        check_snapshot(snap_compare, request, app, size, opened)
+        check_snapshot(app, opened)
