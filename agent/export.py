@@ -35,7 +35,7 @@ def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: s
     if report.get("study"):
         lines += ["", "## Missed critical topics: notes to study", ""]
         for s in report["study"]:
-            lines.append(f"- **{s['title']}**: {s['summary']} ({s['note']})")
+            lines.append(f"- **{s['title']}**: {s['summary']} ({_note_link(s)})")
     lines += ["", "## Per criterion", ""]
     for phase in report["phases"]:
         if not phase["criteria"]:
@@ -64,10 +64,24 @@ def _gap(g: dict[str, Any]) -> str:
     return f"<b>{html.escape(g['title'])}</b> ({g['phase']}): solid looks like: {solid}"
 
 
+def _note_link(s: dict[str, Any]) -> str:
+    # The link text is the note's place in the knowledge folder, the same on every machine; the
+    # target is the file itself, so a click (in the app or a Markdown viewer) opens it.
+    return f"[{_note_name(s)}]({_note_uri(s)})"
+
+
+def _note_name(s: dict[str, Any]) -> str:
+    # Reports saved before notes carried their source name only have the full path.
+    return str(s.get("source") or Path(s["note"]).name)
+
+
+def _note_uri(s: dict[str, Any]) -> str:
+    return Path(s["note"]).resolve().as_uri()
+
+
 def _study(s: dict[str, Any]) -> str:
-    return (
-        f"<b>{html.escape(s['title'])}</b>: {html.escape(s['summary'])} <code>{html.escape(s['note'])}</code>"
-    )
+    link = f'<a href="{html.escape(_note_uri(s))}"><code>{html.escape(_note_name(s))}</code></a>'
+    return f"<b>{html.escape(s['title'])}</b>: {html.escape(s['summary'])} {link}"
 
 
 def _bar_chart_svg(phases: list[dict[str, Any]]) -> str:

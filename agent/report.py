@@ -85,7 +85,8 @@ def build_report(
                 "topic": t,
                 "title": kb.topic_note(t).title,
                 "summary": kb.topic_note(t).summary,
-                "note": str(kb.topics[t].path),
+                "source": kb.topics[t].source,
+                "note": str(kb.topics[t].path.resolve()),
             }
             for t in missed
         ],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 from textual.containers import VerticalScroll
@@ -136,7 +139,17 @@ async def test_advance_finish_feedback_and_export(
         await wait_until(pilot, lambda: (reports / f"{session}.html").is_file())
         html = (reports / f"{session}.html").read_text(encoding="utf-8")
         assert "<svg" in html and "Clarify requirements" in html
-        assert (reports / f"{session}.md").read_text(encoding="utf-8").startswith("# Mock interview feedback")
+        markdown = (reports / f"{session}.md").read_text(encoding="utf-8")
+        assert markdown.startswith("# Mock interview feedback")
+        # Notes to study are named by their place in the knowledge folder and link to the file, so
+        # what is shown is the same wherever the knowledge is installed.
+        links = re.findall(r"\(\[(topics/[a-z_]+\.md)\]\((file://[^)]+)\)\)", markdown)
+        assert len(links) == len(screen.report["study"]) > 0
+        for name, uri in links:
+            assert uri.endswith(name) and Path(url2pathname(urlparse(uri).path)).is_file()
+        shown = re.sub(r"\]\([^)]*\)", "]", screen.markdown)
+        assert str(app.settings.knowledge_dir) not in shown and "topics/" in shown
+        assert all(f'href="{uri}"' in html for _, uri in links)
 
 
 async def test_discuss_the_feedback_and_see_the_reply_in_view(app_factory: Callable[..., MlsdApp]) -> None:
