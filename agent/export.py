@@ -65,9 +65,11 @@ def _gap(g: dict[str, Any]) -> str:
 
 
 def _note_link(s: dict[str, Any]) -> str:
-    # The link text is the note's place in the knowledge folder, the same on every machine; the
-    # target is the file itself, so a click (in the app or a Markdown viewer) opens it.
-    return f"[{_note_name(s)}]({_note_uri(s)})"
+    # The link text is the note's place in the knowledge folder, the same on every machine, so the
+    # feedback reads (and wraps) alike wherever the project is installed. The target is the file's
+    # path, not a file:// URI: Markdown renderers (the app's among them) refuse file: links as
+    # unsafe and would print the whole link as text.
+    return f"[{_note_name(s)}](<{Path(s['note']).resolve()}>)"
 
 
 def _note_name(s: dict[str, Any]) -> str:
