@@ -130,6 +130,8 @@ class FeedbackScreen(Screen[None]):
             lines.append(f"- {hit.text} _({hit.source})_")
         missed = ", ".join(self.report["missed_topics"]) or "none"
         lines += ["", f"Topics this interview missed: {missed}."]
-        # Scroll once the new blocks are mounted: before that the end is still the old one.
+        # Anchored, the report stays scrolled to its end through every layout pass of the reply
+        # (a paragraph's height settles only once its width is known), until the reader scrolls
+        # up. One scroll after the append could run before the last pass and leave it below the fold.
+        self.query_one("#feedback", VerticalScroll).anchor()
         await self.query_one("#discussion", Markdown).append("\n\n" + "\n".join(lines))
-        self.query_one("#feedback", VerticalScroll).scroll_end(animate=False)
