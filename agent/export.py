@@ -69,20 +69,21 @@ def _note_link(s: dict[str, Any]) -> str:
     # feedback reads (and wraps) alike wherever the project is installed. The target is the file's
     # path, not a file:// URI: Markdown renderers (the app's among them) refuse file: links as
     # unsafe and would print the whole link as text.
-    return f"[{_note_name(s)}](<{Path(s['note']).resolve()}>)"
+    return f"[{_note_name(s)}](<{_note_path(s)}>)"
 
 
 def _note_name(s: dict[str, Any]) -> str:
     # Reports saved before notes carried their source name only have the full path.
-    return str(s.get("source") or Path(s["note"]).name)
+    return str(s.get("source") or _note_path(s).name)
 
 
-def _note_uri(s: dict[str, Any]) -> str:
-    return Path(s["note"]).resolve().as_uri()
+def _note_path(s: dict[str, Any]) -> Path:
+    # Absolute in new reports; resolved anyway, since a file link (and as_uri) needs an absolute path.
+    return Path(s["note"]).resolve()
 
 
 def _study(s: dict[str, Any]) -> str:
-    link = f'<a href="{html.escape(_note_uri(s))}"><code>{html.escape(_note_name(s))}</code></a>'
+    link = f'<a href="{html.escape(_note_path(s).as_uri())}"><code>{html.escape(_note_name(s))}</code></a>'
     return f"<b>{html.escape(s['title'])}</b>: {html.escape(s['summary'])} {link}"
 
 
