@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent import __version__
 from agent.errors import MlsdError
+from agent.privacy import opt_out
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `mlsd` and return its exit code."""
     # Sessions, transcripts, reports and the index hold the user's answers: readable by them only.
     os.umask(0o077)
+    opt_out()  # no telemetry or tracing from any dependency, before any of them loads
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

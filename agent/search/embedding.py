@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from agent.errors import EmbeddingModelError
+from agent.privacy import opt_out
 from agent.search.vector_cache import DiskCache, MemoryCache
 
 DIMENSION = 384
@@ -127,6 +128,7 @@ class Embedder:
                 return
             _verify(self.spec.model_path, self.spec.model_sha256, "embedding model")
             _verify(self.spec.tokenizer_path, self.spec.tokenizer_sha256, "tokenizer")
+            opt_out()  # before onnxruntime initialises, or it reports telemetry
             import onnxruntime as ort
             from tokenizers import Tokenizer
 

@@ -8,7 +8,6 @@ changed; when nothing changed a manifest check returns before Chroma is even imp
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 import time
@@ -22,6 +21,7 @@ import numpy as np
 from agent.content.units import Unit, units_fingerprint
 from agent.errors import MlsdError
 from agent.ids import PHASES
+from agent.privacy import opt_out
 from agent.search.embedding import Embedder
 
 COLLECTION = "knowledge"
@@ -171,7 +171,7 @@ class KnowledgeIndex:
     # ------------------------------------------------------------------ chroma
 
     def _open(self, reset: bool = False) -> Any:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        opt_out()  # before Chroma loads
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
