@@ -9,6 +9,7 @@ logged even though nothing outside the machine could be reached. LOG gets one JS
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -51,10 +52,8 @@ def _dns(path: Path, lock: threading.Lock, server: socket.socket) -> None:
     while True:
         packet, client = server.recvfrom(4096)
         _log(path, lock, kind="dns", name=_query_name(packet))
-        try:
+        with contextlib.suppress(ValueError, OSError):  # a malformed query gets no answer
             server.sendto(_answer(packet), client)
-        except (ValueError, OSError):
-            pass
 
 
 def _listen(path: Path, lock: threading.Lock, server: socket.socket, port: int) -> None:
