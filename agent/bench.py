@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
+from agent.privacy import OPT_OUTS
 
 #: The budgets: (figure, limit, "max" if the figure must stay at or below it, "min" for at least).
 BUDGETS: dict[str, tuple[float, str]] = {
@@ -398,7 +399,7 @@ def _env(home: Path, settings: Settings) -> dict[str, str]:
         MLSD_HOME=str(home),
         MLSD_KNOWLEDGE_DIR=str(settings.knowledge_dir),
         MLSD_RUBRICS_DIR=str(settings.rubrics_dir),
-        ANONYMIZED_TELEMETRY="False",
+        **OPT_OUTS,
     )
     return env
 

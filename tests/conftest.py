@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# No test may send telemetry or touch the user's real data folder.
-os.environ["ANONYMIZED_TELEMETRY"] = "False"
-
 from agent.config import Settings
 from agent.content.loader import KnowledgeBase
+from agent.privacy import opt_out
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex
 from agent.search.service import load_kb, ready_index
 
 REPO = Path(__file__).resolve().parents[1]
+
+# No test may send telemetry (onnxruntime and Chroma load lazily, after this) or touch the user's
+# real data folder (below).
+opt_out()
 
 
 @pytest.fixture(autouse=True)
