@@ -6,40 +6,28 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.content.loader import KnowledgeBase
-from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES, VERDICTS
+from agent.grading.scale import HIGHEST, NO_SIGNAL, is_solid, overall_score, verdict_for
+from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
 from agent.state import PhaseResult
 
-#: Lowest overall score for "lean no hire", "lean hire" and "strong hire" at senior level.
-VERDICT_THRESHOLDS = (2.0, 2.7, 3.3)
-#: The bar moves with the level the candidate targets.
-LEVEL_SHIFT = {"junior": -0.3, "senior": 0.0, "staff": 0.3}
 
-
-def verdict_for(score: float, level: str) -> str:
-    """Map an overall score (1-4) to SPEC's verdict for the target level."""
-    shift = LEVEL_SHIFT.get(level, 0.0)
-    rank = sum(score >= t + shift for t in VERDICT_THRESHOLDS)
-    return VERDICTS[rank]
-
-
-def overall_score(phase_scores: Mapping[str, float], length: int = 45) -> float:
-    """Phase scores averaged with the phases' time budgets as weights (a phase never reached scores 1)."""
-    budgets = PHASE_MINUTES[45 if length not in PHASE_MINUTES else length]
-    total = sum(budgets.values())
-    return sum(budgets[p] * phase_scores.get(p, 1.0) for p in PHASES) / total
-
-
-def unreached_phase(phase: str, length: int) -> PhaseResult:
-    """The result of a phase the interview ended before: no signal."""
+def not_assessed(phase: str, budget_minutes: float, minutes: float = 0.0) -> PhaseResult:
+    """The result of a phase the candidate never answered: not assessed, no score."""
     return PhaseResult(
         phase=phase,
-        score=1.0,
-        minutes=0.0,
-        budget_minutes=float(PHASE_MINUTES[length][phase]),
+        score=None,
+        assessed=False,
+        minutes=minutes,
+        budget_minutes=budget_minutes,
         answers=0,
         criteria=[],
         engine="none",
     )
+
+
+def _assessed(result: PhaseResult) -> bool:
+    # Checkpoints written before phases could be unassessed have no "assessed" key.
+    return bool(result.get("assessed", result["score"] is not None))
 
 
 def build_report(
@@ -54,21 +42,26 @@ def build_report(
     usage: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the report in SPEC's shape (score, verdict, phases, missed_topics, backend) and more."""
-    results = {p: phase_results.get(p) or unreached_phase(p, length) for p in PHASES}
-    score = round(overall_score({p: r["score"] for p, r in results.items()}, length), 2)
-    engines = sorted({r["engine"] for r in results.values() if r["engine"] != "none"})
+    budgets = {p: float(m) for p, m in PHASE_MINUTES[length].items()}
+    results = {p: phase_results.get(p) or not_assessed(p, budgets[p]) for p in PHASES}
+    overall = overall_score({p: r["score"] for p, r in results.items()}, budgets)
+    score = None if overall is None else round(overall, 2)
+    assessed = sum(_assessed(r) for r in results.values())
+    engines = sorted({r["engine"] for r in results.values() if _assessed(r)})
     critical = kb.problem_note(problem).critical_topics
     missed = [t for t in critical if t not in topics_seen]
     strengths, gaps = _strengths_and_gaps(kb, problem, results)
     return {
         "score": score,
-        "verdict": verdict_for(score, level),
+        "verdict": verdict_for(score, level, assessed),
+        "assessed_phases": assessed,
         "level": level,
         "phases": [
             {
                 "phase": p,
                 "title": PHASE_TITLES[p],
-                "score": round(r["score"], 2),
+                "score": None if r["score"] is None else round(r["score"], 2),
+                "assessed": _assessed(r),
                 "minutes": round(r["minutes"], 1),
                 "budget_minutes": r["budget_minutes"],
                 "answers": r["answers"],
@@ -114,12 +107,12 @@ def _strengths_and_gaps(
                 "title": criterion.title,
                 "score": grade["score"],
             }
-            if grade["score"] is not None and grade["score"] >= 3:
+            if is_solid(grade["score"]):
                 strengths.append(
                     (grade["score"] * criterion.weight, {**item, "evidence": grade["evidence"][:1]})
                 )
-            elif grade["score"] is None or grade["score"] <= 2:
-                weight = criterion.weight * (4 - (grade["score"] or 1))
+            else:
+                weight = criterion.weight * (HIGHEST - (grade["score"] or NO_SIGNAL))
                 gaps.append((weight, {**item, "what_solid_looks_like": criterion.levels[3]}))
     strengths.sort(key=lambda s: -s[0])
     gaps.sort(key=lambda g: -g[0])

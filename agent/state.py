@@ -41,7 +41,8 @@ class PhaseResult(TypedDict):
     """A finished phase: its grade and how long it took."""
 
     phase: str
-    score: float
+    score: float | None  # None when the phase was never answered (not assessed)
+    assessed: bool
     minutes: float
     budget_minutes: float
     answers: int

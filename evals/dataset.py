@@ -60,6 +60,30 @@ class Probe(BaseModel):
         return value
 
 
+class WrongClaim(BaseModel):
+    """An answer that asserts a real technical error, which the interviewer should challenge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phase: str
+    answer: int = Field(ge=0, description="0-based index of the answer within its phase")
+    quote: str = Field(min_length=3, description="the claim, verbatim from the answer")
+    topic: str
+
+    @field_validator("phase")
+    @classmethod
+    def _phase(cls, value: str) -> str:
+        _known_phases([value])
+        return value
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        if value not in TOPICS:
+            raise ValueError(f"unknown topic id {value!r}")
+        return value
+
+
 class Labels(BaseModel):
     """A human's judgement of one recorded interview."""
 
@@ -72,6 +96,7 @@ class Labels(BaseModel):
     phases: dict[str, int | None] = Field(description="score 1-4 per phase; null while unlabelled")
     adversarial_phases: list[str] = Field(default_factory=list)
     probes: list[Probe] = Field(default_factory=list)
+    wrong_claims: list[WrongClaim] = Field(default_factory=list)
 
     @field_validator("phases")
     @classmethod
@@ -195,6 +220,10 @@ def _check_probes(case: Case, path: Path) -> None:
             raise ContentError(
                 path, f"probes.{n}", f"points at answer {probe.answer} of {probe.phase}, which does not exist"
             )
+    for n, claim in enumerate(case.labels.wrong_claims):
+        texts = answers.get(claim.phase, [])
+        if claim.answer >= len(texts) or claim.quote not in texts[claim.answer]:
+            raise ContentError(path, f"wrong_claims.{n}", "the quote is not in the answer it points at")
     for phase in case.labels.adversarial_phases:
         if phase not in answers:
             raise ContentError(path, "adversarial_phases", f"{phase} has no answers in the transcript")

@@ -76,9 +76,12 @@ def replay_case(
         "profile": case.labels.profile,
         "engine": engine.name,
         "labels": {p: case.labels.phases.get(p) for p in PHASES},
-        "scores": {r["phase"]: round(float(r["score"]), 3) for r in report["phases"]},
+        "scores": {
+            r["phase"]: round(float(r["score"]), 3) for r in report["phases"] if r["score"] is not None
+        },
+        "unassessed": [r["phase"] for r in report["phases"] if r["score"] is None],
         "graded_by": {r["phase"]: r.get("engine", engine.name) for r in report["phases"]},
-        "overall": round(float(report["score"]), 3),
+        "overall": None if report["score"] is None else round(float(report["score"]), 3),
         "verdict": report["verdict"],
         "adversarial_phases": list(case.labels.adversarial_phases),
         "probes": [

@@ -41,6 +41,16 @@ def _check_question(value: str) -> str:
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
+
+
+def _check_model_answer(value: str) -> str:
+    words = len(value.split())
+    if not 80 <= words <= 200:
+        raise ValueError(f"a model answer has 80-200 words, this one has {words}")
+    return value
+
+
+ModelAnswer = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_model_answer)]
 PhaseRef = Annotated[str, AfterValidator(_check_phase)]
 TopicRef = Annotated[str, AfterValidator(_check_topic)]
 Slug = Annotated[str, AfterValidator(_check_slug)]
@@ -149,6 +159,9 @@ class ProblemNote(Strict):
     prompt: Text = Field(description="the problem as the interviewer states it")
     clarifications: list[Clarification] = Field(min_length=4)
     strong_design: dict[PhaseRef, list[Text]] = Field(description="per phase, what a strong design covers")
+    model_answers: dict[PhaseRef, ModelAnswer] = Field(
+        description="per phase, what a strong candidate would say, in the first person (80-200 words)",
+    )
     critical_topics: list[TopicRef] = Field(min_length=3)
     followups: list[TopicFollowUp] = Field(min_length=3)
     curveball: Curveball
@@ -158,6 +171,9 @@ class ProblemNote(Strict):
         missing = [p for p in PHASES if not self.strong_design.get(p)]
         if missing:
             raise ValueError(f"strong_design has no bullets for: {', '.join(missing)}")
+        unanswered = [p for p in PHASES if p not in self.model_answers]
+        if unanswered:
+            raise ValueError(f"model_answers has no answer for: {', '.join(unanswered)}")
         _unique(self.critical_topics, "critical topic")
         return self
 

@@ -97,14 +97,3 @@ class Engine(Protocol):
     ) -> AnswerGrade:
         """Grade one answer against the phase's criteria."""
         ...
-
-    def grade_phase(
-        self,
-        problem: str,
-        phase: str,
-        criteria: Sequence[Criterion],
-        answers: Sequence[str],
-        answer_grades: Sequence[AnswerGrade],
-    ) -> AnswerGrade:
-        """Grade the whole phase from all its answers."""
-        ...

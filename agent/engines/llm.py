@@ -18,6 +18,7 @@ from agent.config import LLMSettings
 from agent.content.schemas import Criterion
 from agent.engines.base import OnToken, TurnPlan, Usage
 from agent.grading.models import AnswerGrade, CriterionGrade
+from agent.grading.scale import CAP
 from agent.grading.sentences import split_sentences
 from agent.llm.client import CallUsage, LLMClient
 from agent.llm.prompts import load_prompt, untrusted
@@ -212,31 +213,7 @@ class LLMEngine:
             rationale = (
                 f"{rationale} (no verbatim quote supported the score, so it counts as insufficient evidence)"
             )
-        if injection and score is not None and score > 2:
-            score = 2.0
+        if injection and score is not None and score > CAP:
+            score = CAP
             rationale = f"{rationale} (capped: the answer contains text addressed to the grader)"
         return CriterionGrade(id=grade.id, score=score, evidence=quotes, rationale=rationale)
-
-    def grade_phase(
-        self,
-        problem: str,
-        phase: str,
-        criteria: Sequence[Criterion],
-        answers: Sequence[str],
-        answer_grades: Sequence[AnswerGrade],
-    ) -> AnswerGrade:
-        """A phase's grade: per criterion, the best answer's score and its evidence (no extra call)."""
-        best: dict[str, CriterionGrade] = {}
-        engines = {g.engine for g in answer_grades}
-        for grade in answer_grades:
-            for c in grade.criteria:
-                current = best.get(c.id)
-                if current is None or (c.score or 0) > (current.score or 0):
-                    best[c.id] = c
-        flags = sorted({f for g in answer_grades for f in g.flags})
-        merged = [
-            best.get(c.id) or CriterionGrade(id=c.id, score=None, rationale="Not addressed.")
-            for c in criteria
-        ]
-        engine = self.name if engines <= {self.name} else "mixed"
-        return AnswerGrade(phase=phase, criteria=merged, engine=engine, flags=flags)

@@ -105,14 +105,3 @@ class OfflineEngine:
     ) -> AnswerGrade:
         """Grade one answer by rubric evidence matched by meaning."""
         return self.grader.grade(phase, criteria, answer)
-
-    def grade_phase(
-        self,
-        problem: str,
-        phase: str,
-        criteria: Sequence[Criterion],
-        answers: Sequence[str],
-        answer_grades: Sequence[AnswerGrade],
-    ) -> AnswerGrade:
-        """Grade all the phase's answers together, so evidence accumulates across them."""
-        return self.grader.grade(phase, criteria, "\n\n".join(answers))

@@ -1,24 +1,44 @@
-"""The offline grader: rubric evidence signals matched by meaning, plus checks for substance.
+"""The offline grader: rubric evidence matched by meaning, turned into a level by a fitted scorer.
 
 For each criterion of the phase rubric, every evidence statement is compared with every sentence
-of the answer (cosine similarity of MiniLM embeddings). A statement counts as covered when some
-sentence is close enough to it; that sentence becomes the verbatim evidence quote. Coverage earns
-the score only when the covering sentences carry substance (numbers, reasons, trade-offs), so a
-string of buzzwords, a long vague answer, an off-topic answer and text addressed to the grader
-all stay low. Thresholds live in :class:`GraderSettings` and are tuned on the dev split only.
+(and clause) of the answer by cosine similarity of MiniLM embeddings. From those similarities and
+the covering sentences' substance (numbers, reasons, trade-offs; pointed questions where asking is
+the skill) come a few features that do not grow with the answer's length: the best similarity, the
+mean of the three best statements, the count and share of statements covered, and the kinds of
+substance. A small monotone linear scorer maps them to a level 1-4 with cut points; its parameters
+are fitted on the eval dataset's dev split by `python -m evals.fit` and live in `offline_params.json`
+beside this file. Caps (agent.grading.scale) are applied after the scorer: a red flag the answer
+asserts (not one it rejects), text addressed to the grader, keyword stuffing, or long filler.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.content.schemas import Criterion
 from agent.grading.models import AnswerGrade, CriterionGrade
-from agent.grading.sentences import Sentence, clause_spans, split_sentences, word_count
+from agent.grading.scale import CAPPING_FLAGS, capped
+from agent.grading.sentences import (
+    Sentence,
+    clause_spans,
+    full_sentences,
+    rejects,
+    split_sentences,
+    word_count,
+)
 from agent.search.embedding import Embedder
+
+PARAMS_PATH = Path(__file__).with_name("offline_params.json")
+#: Phases where a pointed question is evidence: asking is the skill being graded.
+ASKING_PHASES = frozenset({"clarify_requirements"})
+#: Names of the scorer's features, in the order of `CriterionFeatures.vector`.
+FEATURES = ("best", "top3", "covered", "share", "substance", "support", "density")
 
 _VAGUE = (
     "best practices",
@@ -49,72 +69,116 @@ _VAGUE = (
 )
 
 
-@dataclass(frozen=True)
-class GraderSettings:
-    """The offline grader's thresholds (cosine similarities and counts)."""
+class ScorerParams(BaseModel):
+    """The fitted scorer: thresholds, feature weights (all >= 0, so more evidence never lowers a
+    level) and three cut points on the weighted sum. Written by `python -m evals.fit`."""
 
-    # Tuned on the dev split of tests/fixtures/graded_answers.yaml only (see tests/grading).
-    match: float = 0.44  # a sentence covers an evidence statement
-    red_flag: float = 0.62  # a sentence says what a red flag describes
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: float = Field(description="similarity at which a sentence covers an evidence statement")
+    red_flag: float = Field(description="similarity at which a sentence states a red flag")
+    weights: dict[str, float] = Field(description="per feature, its weight (>= 0)")
+    cuts: tuple[float, float, float] = Field(description="weighted sums at which levels 2, 3 and 4 begin")
     max_quotes: int = 3
-    mention_credit: float = 0.4  # credit for a covering sentence with no number, reason or trade-off
-    solid_credit: float = 1.8  # credit for a 3 ...
-    strong_credit: float = 2.0  # ... and for a 4, which also needs two kinds of substance
-    strong_ideas: int = 2  # distinct evidence statements a 4 must cover
-    stuffing_share: float = 0.5  # share of the answer's words in term lists that marks keyword stuffing
-    vague_min_words: int = 90  # answers shorter than this are never called vague
-    vague_max_substance: float = 0.3  # ... and are vague when at most this share of sentences has substance
+    max_criteria_per_sentence: int = 2
+    stuffing_share: float = 0.5
+    vague_min_words: int = 90
+    vague_max_substance: float = 0.3
+    fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
 
 
-@dataclass
-class _Bank:
-    """Embeddings of rubric statements, computed once per text."""
-
-    embedder: Embedder
-    cache: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
-                self.cache[text] = vector
-        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+def load_params(path: Path = PARAMS_PATH) -> ScorerParams:
+    """The committed scorer parameters."""
+    return ScorerParams.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _label(statement: str, words: int = 8) -> str:
-    """A short label for an evidence statement, for the one-line rationale."""
-    parts = statement.rstrip(".").split()
-    return " ".join(parts[:words]) + ("..." if len(parts) > words else "")
+@dataclass(frozen=True)
+class CriterionFeatures:
+    """What the scorer sees of one criterion in one answer."""
+
+    criterion: str
+    best: float
+    top3: float
+    covered: int
+    share: float
+    substance: float
+    support: float  # substantive supporting sentences, up to 3, scaled to 0-1
+    density: float  # share of the answer's sentences that give a number, a reason or a trade-off
+    supporting: tuple[int, ...]  # usable-sentence indices, best first
+    kinds: tuple[str, ...]  # kinds of substance in the supporting sentences
+    red_flag: str | None  # the red flag the answer asserts, if any
+    red_sentence: int | None
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The features in FEATURES order, each scaled to about 0-1."""
+        return np.array(
+            [
+                self.best,
+                self.top3,
+                min(self.covered, 3) / 3,
+                self.share,
+                self.substance,
+                self.support,
+                self.density,
+            ],
+            dtype=np.float64,
+        )
+
+    @property
+    def addressed(self) -> bool:
+        """The answer covered at least one evidence statement or asserted a red flag."""
+        return self.covered > 0 or self.red_flag is not None
+
+
+@dataclass(frozen=True)
+class AnswerFeatures:
+    """The features of every criterion for one answer, and the answer-level flags."""
+
+    sentences: list[Sentence]
+    criteria: list[CriterionFeatures]
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+
+def level(vector: np.ndarray, params: ScorerParams) -> int:
+    """The scorer: weighted sum of features against the cut points."""
+    weights = np.array([params.weights.get(f, 0.0) for f in FEATURES])
+    total = float(vector @ weights)
+    return 1 + sum(total >= cut for cut in params.cuts)
 
 
 class OfflineGrader:
-    """Grades answers against rubric criteria with the embedding model and substance checks."""
+    """Grades answers against rubric criteria with the embedding model and the fitted scorer."""
 
     engine = "offline"
 
-    def __init__(self, embedder: Embedder, settings: GraderSettings | None = None) -> None:
+    def __init__(self, embedder: Embedder, params: ScorerParams | None = None) -> None:
         self.embedder = embedder
-        self.settings = settings or GraderSettings()
-        self._bank = _Bank(embedder)
+        self.params = params or load_params()
+        self._statements: dict[str, np.ndarray] = {}
 
     def grade(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerGrade:
         """Grade one answer against the criteria of a phase rubric (with any problem overlay applied)."""
-        sentences = split_sentences(answer)
-        usable = [s for s in sentences if not s.injection and not s.question]
-        flags = self._answer_flags(answer, sentences, usable)
-        vectors = self._span_vectors(usable) if usable else None
-        grades = [self._grade_criterion(c, usable, vectors, flags) for c in criteria]
-        return AnswerGrade(phase=phase, criteria=grades, engine=self.engine, flags=sorted(flags))
+        features = self.features(phase, criteria, answer)
+        grades = [self._grade(c, f, features) for c, f in zip(criteria, features.criteria, strict=True)]
+        return AnswerGrade(phase=phase, criteria=grades, engine=self.engine, flags=sorted(features.flags))
 
-    def _span_vectors(self, usable: list[Sentence]) -> tuple[np.ndarray, np.ndarray]:
-        """Embeddings of each sentence and of its clause_spans, with where each sentence's spans start.
+    def statement_vectors(self, statements: Sequence[str]) -> np.ndarray:
+        """Embeddings of fixed statements (rubric signals, clarifying questions), cached per text."""
+        missing = [t for t in dict.fromkeys(statements) if t not in self._statements]
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
+                self._statements[text] = vector
+        if not statements:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return np.stack([self._statements[t] for t in statements])
 
-        A dense sentence carries several ideas; its clauses are matched on their own too, and a
-        sentence's similarity to a statement is the best of its spans.
-        """
-        per_sentence = self._sentence_rows(usable)
-        starts = np.cumsum([0] + [len(r) for r in per_sentence[:-1]])
-        return np.concatenate(per_sentence), starts
+    def sentence_vectors(self, answer: str) -> tuple[list[Sentence], np.ndarray]:
+        """The answer's usable sentences and their embeddings (for topic and follow-up matching)."""
+        usable = [s for s in split_sentences(answer) if not s.injection]
+        if not usable:
+            return usable, np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return usable, np.stack([rows[0] for rows in self._sentence_rows(usable)])
 
     def _sentence_rows(self, usable: list[Sentence]) -> list[np.ndarray]:
         """For each sentence, its vector and its clauses' vectors (rows), one model pass per sentence.
@@ -126,122 +190,140 @@ class OfflineGrader:
         texts = [s.text for s in usable]
         return self.embedder.embed_with_parts(texts, [clause_spans(t) for t in texts])
 
-    def statement_vectors(self, statements: Sequence[str]) -> np.ndarray:
-        """Embeddings of fixed statements (rubric signals, clarifying questions), cached per text."""
-        return self._bank.vectors(statements)
+    # ------------------------------------------------------------------ features
 
-    def sentence_vectors(self, answer: str) -> tuple[list[Sentence], np.ndarray]:
-        """The answer's usable sentences and their embeddings (for topic and follow-up matching)."""
-        usable = [s for s in split_sentences(answer) if not s.injection]
+    def features(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerFeatures:
+        """Per criterion, the scorer's features for this answer (what `python -m evals.fit` fits on)."""
+        asking = phase in ASKING_PHASES
+        sentences = split_sentences(answer)
+        usable = [s for s in sentences if not s.injection and (asking or not s.question)]
+        flags = self._answer_flags(answer, sentences, usable)
         if not usable:
-            return usable, np.zeros((0, 384), dtype=np.float32)
-        return usable, np.stack([rows[0] for rows in self._sentence_rows(usable)])
+            empty = [_nothing(c.id) for c in criteria]
+            return AnswerFeatures(usable, empty, frozenset(flags))
+        rows = self._sentence_rows(usable)
+        starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
+        spans = np.concatenate(rows)
+        # Per criterion: statements x sentences, the best similarity over each sentence's spans.
+        evidence = [
+            np.maximum.reduceat(self.statement_vectors(c.evidence) @ spans.T, starts, axis=1)
+            for c in criteria
+        ]
+        allowed = self._attribution(evidence)
+        found = []
+        for criterion, sims, mask in zip(criteria, evidence, allowed, strict=True):
+            red = np.maximum.reduceat(self.statement_vectors(criterion.red_flags) @ spans.T, starts, axis=1)
+            found.append(self._criterion_features(criterion, sims * mask, red, usable, asking))
+        return AnswerFeatures(usable, found, frozenset(flags))
 
-    # ------------------------------------------------------------------ answer-level checks
+    def _attribution(self, evidence: list[np.ndarray]) -> list[np.ndarray]:
+        """Masks (criteria x sentences) keeping each sentence as evidence for at most two criteria:
+        the ones it matches best. A sentence close to everything is not evidence for everything."""
+        best = np.stack([sims.max(axis=0) for sims in evidence])  # criteria x sentences
+        keep = max(1, self.params.max_criteria_per_sentence)
+        order = np.argsort(-best, axis=0)
+        mask = np.zeros_like(best)
+        for sentence in range(best.shape[1]):
+            mask[order[:keep, sentence], sentence] = 1.0
+        return [np.broadcast_to(mask[i], sims.shape) for i, sims in enumerate(evidence)]
+
+    def _criterion_features(
+        self,
+        criterion: Criterion,
+        sims: np.ndarray,
+        red: np.ndarray,
+        usable: list[Sentence],
+        asking: bool,
+    ) -> CriterionFeatures:
+        p = self.params
+        per_statement = sims.max(axis=1)
+        best_sentence = sims.argmax(axis=1)
+        covered = [(float(per_statement[i]), int(best_sentence[i])) for i in range(len(per_statement))]
+        covered = [c for c in covered if c[0] >= p.match]
+        supporting = tuple(dict.fromkeys(i for _, i in sorted(covered, reverse=True)))
+        kinds = tuple(
+            sorted(
+                {
+                    kind
+                    for i in supporting
+                    for kind, present in (
+                        ("numbers", usable[i].has_number),
+                        ("reasons", usable[i].has_reason),
+                        ("trade-offs", usable[i].has_tradeoff),
+                        ("questions", asking and usable[i].question),
+                    )
+                    if present
+                }
+            )
+        )
+        red_flag, red_sentence = None, None
+        for statement, row in zip(criterion.red_flags, red, strict=True):
+            i = int(np.argmax(row))
+            if row[i] >= p.red_flag and not rejects(usable[i].text, statement):
+                red_flag, red_sentence = statement, i
+                break
+        top = np.sort(per_statement)[::-1][:3]
+        substantive = sum(1 for i in supporting if usable[i].substantive or (asking and usable[i].question))
+        return CriterionFeatures(
+            criterion=criterion.id,
+            best=float(per_statement.max()),
+            top3=float(top.mean()),
+            covered=len(covered),
+            share=len(covered) / len(criterion.evidence),
+            substance=min(len(kinds), 3) / 3,
+            support=min(substantive, 3) / 3,
+            density=sum(1 for s in usable if s.substantive) / len(usable),
+            supporting=supporting,
+            kinds=kinds,
+            red_flag=red_flag,
+            red_sentence=red_sentence,
+        )
 
     def _answer_flags(self, answer: str, sentences: list[Sentence], usable: list[Sentence]) -> set[str]:
+        p = self.params
         flags: set[str] = set()
         if any(s.injection for s in sentences):
             flags.add("injection")
         words = max(word_count(answer), 1)
         listed = sum(s.words for s in usable if s.list_like)
         reasoned = sum(1 for s in usable if s.has_reason or s.has_tradeoff)
-        if listed / words >= self.settings.stuffing_share and reasoned < 2:
+        if listed / words >= p.stuffing_share and reasoned < 2:
             flags.add("stuffing")
-        if words >= self.settings.vague_min_words and usable:
-            substance = sum(1 for s in usable if s.substantive) / len(usable)
+        # Vagueness is judged on whole sentences (a list cut at semicolons is not a row of empty ones)
+        # and on concreteness: filler gives reasons freely, but never a number or a precise term.
+        whole = [s for s in full_sentences(answer) if not s.injection]
+        if words >= p.vague_min_words and whole:
+            substance = sum(1 for s in whole if s.concrete) / len(whole)
             filler = sum(answer.lower().count(v) for v in _VAGUE)
-            if substance <= self.settings.vague_max_substance or filler >= max(3, len(usable) // 2):
+            if substance <= p.vague_max_substance or filler >= max(3, len(whole) // 2):
                 flags.add("vague")
         return flags
 
-    # ------------------------------------------------------------------ per criterion
+    # ------------------------------------------------------------------ levels
 
-    def _grade_criterion(
-        self,
-        criterion: Criterion,
-        usable: list[Sentence],
-        vectors: tuple[np.ndarray, np.ndarray] | None,
-        flags: set[str],
-    ) -> CriterionGrade:
-        settings = self.settings
-        if vectors is None or not usable:
-            return CriterionGrade(
-                id=criterion.id, score=None, evidence=[], rationale="No usable answer text."
-            )
-        span_vectors, starts = vectors
-        # Per statement and sentence: the best similarity over the sentence's spans.
-        evidence_sim = np.maximum.reduceat(
-            self._bank.vectors(criterion.evidence) @ span_vectors.T, starts, axis=1
-        )
-        red_sim = np.maximum.reduceat(
-            self._bank.vectors(criterion.red_flags) @ span_vectors.T, starts, axis=1
-        )
+    def _grade(self, criterion: Criterion, f: CriterionFeatures, answer: AnswerFeatures) -> CriterionGrade:
+        if not f.addressed:
+            return CriterionGrade(id=criterion.id, score=None, evidence=[], rationale="Not addressed.")
+        usable = answer.sentences
+        score = float(level(f.vector, self.params)) if f.covered else 1.0
+        caps = [f"red flag: the answer {_lower_first(f.red_flag)}"] if f.red_flag else []
+        caps += [why for flag, why in CAPPING_FLAGS.items() if flag in answer.flags]
+        score = capped(score, caps)
+        quotes = [usable[i].text for i in f.supporting[: self.params.max_quotes]]
+        if f.red_sentence is not None and usable[f.red_sentence].text not in quotes:
+            quotes = [*quotes, usable[f.red_sentence].text][: self.params.max_quotes]
+        detail = f"with {', '.join(f.kinds)}" if f.kinds else "without a number, a reason or a trade-off"
+        parts = [f"Addressed {detail} ({f.covered} of the criterion's {len(criterion.evidence)} signals)"]
+        if not f.covered:
+            parts = ["Only a red flag was found"]
+        parts += [f"capped at 2: {c}" for c in caps]
+        return CriterionGrade(id=criterion.id, score=score, evidence=quotes, rationale="; ".join(parts) + ".")
 
-        covered: list[tuple[str, int, float]] = []  # (statement, sentence index, similarity)
-        for statement, row in zip(criterion.evidence, evidence_sim, strict=True):
-            best = int(np.argmax(row))
-            if row[best] >= settings.match:
-                covered.append((statement, best, float(row[best])))
-        red_hits = [
-            (statement, int(np.argmax(row)))
-            for statement, row in zip(criterion.red_flags, red_sim, strict=True)
-            if float(np.max(row)) >= settings.red_flag
-        ]
-        if not covered and not red_hits:
-            return CriterionGrade(
-                id=criterion.id, score=None, evidence=[], rationale="Insufficient evidence: not addressed."
-            )
 
-        # Each supporting sentence counts once; substance turns a mention into credit.
-        supporting = sorted(
-            {i for _, i, _ in covered}, key=lambda i: -max(s for _, j, s in covered if j == i)
-        )
-        credit = 0.0
-        for i in supporting:
-            ideas = sum(1 for _, j, _ in covered if j == i)
-            weight = 1.0 if usable[i].substantive else settings.mention_credit
-            credit += weight * min(ideas, 2) * (0.75 if ideas > 1 else 1.0)
-        kinds = {
-            kind
-            for i in supporting
-            for kind, present in (
-                ("numbers", usable[i].has_number),
-                ("reasons", usable[i].has_reason),
-                ("trade-offs", usable[i].has_tradeoff),
-            )
-            if present
-        }
-        distinct = len(covered)
-        if distinct >= settings.strong_ideas and credit >= settings.strong_credit and len(kinds) >= 2:
-            score = 4
-        elif credit >= settings.solid_credit or (credit >= 1 and len(kinds) >= 2):
-            score = 3
-        elif covered:
-            score = 2
-        else:
-            score = 1
+def _nothing(criterion: str) -> CriterionFeatures:
+    return CriterionFeatures(criterion, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, (), (), None, None)
 
-        caps: list[str] = []
-        if red_hits:
-            caps.append(f"red flag: {_label(red_hits[0][0], 10)}")
-        for flag, why in (
-            ("injection", "text addressed to the grader"),
-            ("stuffing", "terms listed without reasoning"),
-            ("vague", "long but unspecific"),
-        ):
-            if flag in flags:
-                caps.append(why)
-        if caps:
-            score = min(score, 2)
 
-        quotes = [usable[i].text for i in supporting[: settings.max_quotes]]
-        if red_hits and not quotes:
-            quotes = [usable[red_hits[0][1]].text]
-        covers = "; ".join(_label(s) for s, _, _ in sorted(covered, key=lambda c: -c[2])[:3])
-        detail = f"with {', '.join(sorted(kinds))}" if kinds else "without numbers, reasons or trade-offs"
-        rationale = (
-            f"Covers {distinct} of {len(criterion.evidence)} signals ({covers}) {detail}" if covered else ""
-        )
-        rationale = "; ".join(p for p in [rationale, *(f"capped: {c}" for c in caps)] if p) + "."
-        return CriterionGrade(id=criterion.id, score=float(score), evidence=quotes, rationale=rationale)
+def _lower_first(text: str | None) -> str:
+    text = (text or "").rstrip(".")
+    return text[:1].lower() + text[1:]

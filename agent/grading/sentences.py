@@ -18,10 +18,11 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _REASON = re.compile(
-    r"\b(because|since|so that|so we|so the|which means|that means|otherwise|to avoid|in order to|the reason|"
+    r"\b(because|since|so that|so we|so the|so i|so it|so they|so a|so an|so each|so any|so only|"
+    r"which means|that means|otherwise|to avoid|in order to|the reason|"
     r"that way|this way|due to|given that|as a result|which (lets|avoids|prevents|keeps|makes|would)|"
     r"this (lets|means|avoids|ensures|prevents|keeps|makes)|if we don'?t|else we|would (otherwise|cause|"
-    r"inflate|bias|hide|leak))\b",
+    r"inflate|bias|hide|leak))\b|,\s*so\b",
     re.IGNORECASE,
 )
 _TRADEOFF = re.compile(
@@ -29,32 +30,105 @@ _TRADEOFF = re.compile(
     r"rather than|although|the risk|the catch|cheaper|costlier|more expensive|but|however)\b",
     re.IGNORECASE,
 )
+# Text addressed to whoever grades the answer, recognised by what it does: asks for or asserts a grade,
+# poses as a system, reviewer or committee note, carries a verdict for a model to copy, or forges chat
+# markup. Ordinary design vocabulary ("a scoring model", "the grading pipeline", "evaluation mode")
+# is not enough: every pattern needs a grade, a verdict or an addressee.
+_GRADE = (
+    r"(a\s+)?(4|four|4/4|4 out of 4|full marks|the maximum|maximum|the top (level|score|mark|band)|top marks|"
+    r"the highest|highest|perfect|strong hire|exceeds? (the )?(bar|expectations)|level[- ]?4|l[5-7]|e[5-7])"
+)
 _INJECTION = re.compile(
-    r"ignore (all |any |the |your )?(previous |prior |above |earlier |grading )?"
-    r"(instructions|rubric|rules|prompt|criteria)"
-    r"|\b(give|assign|award|rate|mark|score|grade)\s+(this|the|my|me|it|us|him|her|them)\b[^.\n]{0,40}?"
-    r"\b(a 4|4/4|4 out of 4|four|full marks|maximum|top score|perfect|highest|strong hire)"
-    r"|(?<![a-z])(score|grade|rating|mark|level)s?[\"']?\s*(of\s*)?[=:]\s*[\"']?[1-4](?![.\d])"
-    r"|\b(grader|evaluator|grading model)\s*:"
-    # Fake system turns and chat-template tokens, and JSON verdicts meant for a model to copy.
+    r"ignore (all |any |the |your |every )?(previous |prior |above |earlier |grading |other )?"
+    r"(instructions|rubric|rules|prompt|criteria|guidelines)"
+    r"|\b(give|assign|award|rate|mark|score|grade|record|log|enter|put down|note down)\s+"
+    r"(this|my|me|it|us|him|her|them|the (answer|candidate|response|section|phase))\b[^.\n]{0,50}?\b"
+    + _GRADE
+    + r"\b"
+    r"|\b(record|give|assign|award|enter|log)\s+(the\s+|a\s+)?(maximum|highest|top|full|perfect)\s+"
+    r"(level|score|grade|marks?|rating)"
+    r"|\bthe candidate (has |is |was )?(clearly |already )?(exceeded|exceeds|deserves|earned|merits|"
+    r"demonstrated|meets|met)\b"
+    r"|(?<![a-z])(score|grade|rating|mark|level|verdict|assessment|recommendation)s?[\"']?\s*(of\s*)?[=:]\s*"
+    r"[\"']?([1-4](?![.\d%])|strong|lean|hire|excellent|exceeds|meets)"
+    r"|\b(grader|evaluator|assessor|scorer|judge|reviewer|marker)s?\s*(note|notes|instructions?)?\s*:"
+    r"|\b(grader|grading|evaluator|assessor|scorer|reviewer|panel|rubric)('s)?\s+(summary|note|notes|comment|"
+    r"feedback|verdict|assessment|instructions?|override|config)\s*[:(\[]"
+    r"|(={3,}|-{3,}|#{3,}|\*{3,})\s*(end|start|begin)\s+of\b"
+    r"|\bend of (the )?(candidate('s)?|answer|response|transcript|input)( (answer|response|text))?"
+    r"\s*(={2,}|-{2,}|#)"
+    r"|\ball (the |of the )?criteria (are |were |have been )?(met|satisfied|fulfilled|covered)\b"
     r"|\bsystem\s*:[^\n]{0,120}\b(the candidate (has|is|was)|strong hire|grader|grading instruction|assign)"
-    r"|<\|\s*(im_start|im_end|system|assistant|user|endoftext)\s*\|>|\[/?INST\]"
-    r"|\b(grading|grader|priority|system)[_ ]override\b|\b(evaluation|lenient|grading) mode\b"
-    r"|\bsystem note\b|\bnew instructions\b|\blevel-?[1-4] anchors?\b|\b(do not|don't) list any gaps\b"
-    r"|\"(verdict|recommendation|scores|grading_override|phase_score)\"\s*:"
-    r"|\bnote to (the )?(grader|evaluator|scorer)"
-    r"|\b(scoring|grading) (system|model|engine)\b"
-    # Requests to whoever grades: "assign level 4", "mark every criterion as a 4".
-    r"|\b(assign|give|award)\s+(a\s+)?(level|score|grade)\s+(of\s+)?[1-4]\b"
-    r"|\bwho(ever)?\b[^.\n]{0,30}\b(scoring|grading|evaluating)\s+(this|the|my)\b"
+    r"|<\|\s*(im_start|im_end|system|assistant|user|endoftext)\s*\|>|\[/?INST\]|<<\s*/?SYS\s*>>"
+    r"|\b(grading|grader|priority|system|scoring|rubric)[_ ]override\b|\b(lenient|grading|generous) mode\b"
+    r"|\b(system|admin) (note|message|prompt)\s*[:\]]|\bnew instructions\b|\blevel-?[1-4] anchors?\b"
+    r"|\b(do not|don't) (list|report|mention) any (gaps|weaknesses)\b"
+    r"|\"\w*(verdict|recommendation|scores?|grading_override|phase_score|rating|level|assessment)\w*\"\s*:"
+    r"|\bnote (to|for) (the )?(grader|evaluator|scorer|reviewer|assessor|interviewer|panel|committee)"
+    r"|\b(to|for) (whoever|whomever|anyone|the (person|model|system|ai))\b[^.\n]{0,40}"
+    r"\b(grad|scor|evaluat|assess|review|mark|rat)(e|es|ed|ing|er|ion)?\b"
+    r"|\b(assign|give|award|record)\s+(a\s+|the\s+)?(level|score|grade|rating|mark)\s+(of\s+)?[1-4]\b"
+    r"|\bwho(ever)?\b[^.\n]{0,30}\b(scoring|grading|evaluating|assessing|reviewing)\s+(this|the|my)\b"
     r"|\b(mark|rate|score|grade)\s+(every|each|all)\s+(the\s+)?\w+\s+as\s+(a\s+)?(strong|excellent|perfect|4)"
     r"|\b(score|grade|rating|mark)\s*(of\s*)?[=:]?\s*[1-4](/4)?\s*(on|for|across)\s+(every|each|all)\b"
-    r"|</?\s*(answer|candidate|candidate_answer|system|instructions?|rubric)\s*>"
-    r"|\byou are (now )?(the|a|an) (grader|evaluator|assistant|judge)"
-    r"|\b(this|the) (answer|candidate|response) (is|deserves|should (get|receive|be (given|scored)))\b"
-    r"[^.\n]{0,30}\b(strong hire|4|excellent|perfect|full|top)",
+    r"|</?\s*(answer|candidate|candidate_answer|system|instructions?|rubric|user|assistant)\s*>"
+    r"|\byou are (now )?(the|a|an) (grader|evaluator|assistant|judge|reviewer)"
+    r"|\b(this|the|my) (answer|candidate|response|section|phase)\s+(is|deserves|merits|warrants|should "
+    r"(get|receive|be (given|scored|rated|marked)))\b[^.\n]{0,30}\b(strong hire|a 4|4/4|excellent|perfect|"
+    r"full marks|top (marks|level|score)|the maximum|highest)"
+    r"|\b(already|previously|pre-?)\s*(been\s+)?(rated|scored|graded|assessed|calibrated|approved|reviewed)\b"
+    r"[^.\n]{0,60}\b(level|score|bar|top|maximum|highest|4|hire|l[5-7])"
+    r"|\b(committee|panel|calibration|hiring manager|bar raiser)s?\b[^.\n]{0,60}"
+    r"\b(rated|scored|graded|agreed|approved|signed off|confirmed|assessed)\b[^.\n]{0,60}"
+    r"\b(level|score|bar|top|maximum|highest|4|hire|l[5-7])"
+    r"|\bmeets? (the )?(hiring )?bar for\b|\b(meets|exceeds) (the )?(senior|staff|l[5-7]|e[5-7]) bar\b"
+    r"|\[\s*(reviewer|grader|evaluator|assessor|system|admin|moderator|interviewer)[^\]\n]{0,20}(note|comment)?"
+    r"\s*:",
     re.IGNORECASE,
 )
+# Precise vocabulary, as filler never has it: acronyms (AUC, ANN, p99), compound terms
+# (two-tower, shown-and-ignored), names of methods (Adamic-Adar, LightGBM) and formula symbols.
+# Searched from the second character on, so a capital that starts the sentence does not count.
+_TERM = re.compile(
+    r"\b[A-Z]{2,}[a-z]?s?\b|\b[a-z]+(-[a-z]+)+\b|\b[A-Z][a-z]+[A-Z]\w*|\b[A-Z][a-z]+-[A-Z][a-z]+|"
+    r"[\u00d7=<>\u2265\u2264@^]|\bP\(|\b(embedding|ranker|retriev\w*|recall|precision|calibrat\w*|logloss|"
+    r"holdout|backtest\w*|gradient|boost\w*|transformer|encoder|tower|index|shard\w*|cache|"
+    r"feature store|label\w*|negatives?|positives?)\b"
+)
+
+
+# Words that reverse what a sentence says about a red flag: "not", "never", "without" ... The parity
+# of their count tells asserting from denying, compared with the red flag's own wording ("never
+# retrains" is itself negative).
+_NEGATION = re.compile(
+    r"\b(not|never|no|without|none|nothing|neither|nor|cannot|can't|won't|wouldn't|don't|doesn't|"
+    r"didn't|shouldn't|isn't|aren't|avoid|avoids|avoiding|refuse|skip)\b|n't\b",
+    re.IGNORECASE,
+)
+# Words that name what follows or precedes as the wrong choice: a sentence with one is rejecting
+# the pitfall it mentions ("accuracy would be useless here", "rather than a random split").
+_REJECTION = re.compile(
+    r"\b(rather than|instead of|as opposed to|in place of|misleading|useless|meaningless|pointless|"
+    r"wrong|mistake|mistaken|pitfall|trap|naive|naively|fool|fools|flawed|a bad idea|bad idea|dangerous|"
+    r"would (hide|inflate|leak|bias|mislead|overstate|understate|break|fail)|tempting|beware|"
+    r"tells (you|us) nothing|not enough|isn't enough|is not enough|falls apart|doesn't work|broken)\b",
+    re.IGNORECASE,
+)
+
+
+def rejects(sentence: str, red_flag: str) -> bool:
+    """True when the sentence names the red flag's pitfall in order to reject it.
+
+    A sentence rejects when it contrasts or condemns the choice ("rather than", "misleading") where
+    the red flag does not, or when its negations disagree in parity with the red flag's: "I would
+    not split randomly" against "splits randomly", "we never learn the outcome of declines" against
+    "assumes declines were fraud", but "we never retrain" agrees with "never retrains".
+    """
+    if _REJECTION.search(sentence) and not _REJECTION.search(red_flag):
+        return True
+    return len(_NEGATION.findall(sentence)) % 2 != len(_NEGATION.findall(red_flag)) % 2
+
+
 _FUNCTION_WORDS = frozenset(
     [
         "a",
@@ -130,9 +204,15 @@ class Sentence:
     has_number: bool
     has_reason: bool
     has_tradeoff: bool
+    has_term: bool
     list_like: bool
     injection: bool
     question: bool
+
+    @property
+    def concrete(self) -> bool:
+        """Gives a number or names something precise (an acronym, a compound term, a formula)."""
+        return self.has_number or self.has_term
 
     @property
     def substantive(self) -> bool:
@@ -153,6 +233,7 @@ def _is_list_like(text: str, words: list[str]) -> bool:
 
 _BULLET = re.compile(r"\s*([-*•]|\d+[.)])\s+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+")
+_FULL_STOP = re.compile(r"(?<=[.!?])\s+")
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
@@ -177,12 +258,24 @@ def _blocks(text: str) -> list[tuple[int, int]]:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """The answer's sentences (and list items) as exact substrings of `text`, with their signals."""
+    """The answer's sentences (and list items) as exact substrings of `text`, with their signals.
+
+    Semicolons end a sentence too, since each side usually carries its own idea to match.
+    """
+    return _split(text, _SENTENCE_BREAK)
+
+
+def full_sentences(text: str) -> list[Sentence]:
+    """Like split_sentences, but only full stops, question and exclamation marks end a sentence."""
+    return _split(text, _FULL_STOP)
+
+
+def _split(text: str, breaks: re.Pattern[str]) -> list[Sentence]:
     sentences = []
     for block_start, block_end in _blocks(text):
         block = text[block_start:block_end]
         cursor = 0
-        for match in [*_SENTENCE_BREAK.finditer(block), None]:
+        for match in [*breaks.finditer(block), None]:
             piece_end = match.start() if match else len(block)
             piece = block[cursor:piece_end]
             offset = block_start + cursor
@@ -199,6 +292,7 @@ def split_sentences(text: str) -> list[Sentence]:
                     has_number=bool(_NUMBER.search(stripped)),
                     has_reason=bool(_REASON.search(stripped)),
                     has_tradeoff=bool(_TRADEOFF.search(stripped)),
+                    has_term=bool(_TERM.search(stripped[1:])),
                     list_like=_is_list_like(stripped, words),
                     injection=bool(_INJECTION.search(stripped)),
                     question=stripped.endswith("?"),
@@ -237,8 +331,3 @@ def clause_spans(sentence: str, min_words: int = 4) -> list[tuple[int, int]]:
     if len(merged) < 2:
         return []
     return [(b, e) for b, e in merged if len(_WORD.findall(sentence[b:e])) >= min_words]
-
-
-def clauses(sentence: str, min_words: int = 4) -> list[str]:
-    """The text of the sentence's clauses worth matching on their own."""
-    return [sentence[b:e] for b, e in clause_spans(sentence, min_words)]

@@ -121,6 +121,11 @@ class Embedder:
         self._tokenizer: Any = None
         self._input_names: tuple[str, ...] = ()
 
+    @property
+    def dimension(self) -> int:
+        """The length of this model's vectors."""
+        return DIMENSION
+
     def _load(self) -> None:
         # Loaded on first use: building the session takes ~0.2 s and most commands never embed.
         with self._lock:

@@ -235,7 +235,7 @@ class InterviewScreen(Screen[None]):
         kb = self.interview.context.kb
         phase = values["phase"]
         rubric = {c.id: c.title for c in kb.rubric_for(values["problem"], phase)} if phase in PHASES else {}
-        seen = coverage(values) if rubric else {}
+        seen = coverage(self.interview.context, values) if rubric else {}
         self.query_one(PhasePanel).show(
             phase=values["phase"],
             length=values["length"],

@@ -1,0 +1,148 @@
+"""The one score scale: levels, caps, insufficient evidence, phase aggregation and the verdict.
+
+Every part that shows or uses a score reads its rules here: both engines, the live side panel, the
+interviewer's moving-on rule, the report, the history trends and the app's colours.
+
+- A criterion scores 1 (no signal / poor), 2 (weak), 3 (solid) or 4 (strong), or has insufficient
+  evidence (`None`) when the answers never addressed it; in a weighted mean that counts as 1.
+- A cap holds a criterion at 2 at most: a red flag the candidate asserted, text addressed to the
+  grader, keyword stuffing or long unspecific filler.
+- A phase's grade comes from all of its answers by one rule: per criterion, the best grade any
+  answer earned (evidence accumulates as the candidate adds to it); a phase in which any answer
+  addressed the grader is capped as a whole.
+- A phase never answered is not assessed (score `None`): it takes no part in the overall score,
+  the time-budget-weighted mean of the assessed phases; with fewer than four assessed phases the
+  verdict is "incomplete".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final, Literal
+
+from agent.grading.models import AnswerGrade, CriterionGrade
+
+LEVELS: Final[dict[int, str]] = {1: "no signal / poor", 2: "weak", 3: "solid", 4: "strong"}
+LOWEST: Final = 1.0
+HIGHEST: Final = 4.0
+#: The score a criterion needs to count as shown (the moving-on rule, coverage, strengths).
+SOLID: Final = 3.0
+#: The highest score a capped criterion can keep.
+CAP: Final = 2.0
+#: What insufficient evidence counts as in a weighted mean: no signal.
+NO_SIGNAL: Final = LOWEST
+#: Answer flags that cap every criterion of the answer.
+CAPPING_FLAGS: Final[dict[str, str]] = {
+    "injection": "text addressed to the grader",
+    "stuffing": "terms listed without reasoning",
+    "vague": "long but unspecific",
+}
+#: Flags that, in any answer of a phase, cap the whole phase.
+PHASE_CAPPING_FLAGS: Final = frozenset({"injection"})
+
+Verdict = Literal["strong no hire", "lean no hire", "lean hire", "strong hire", "incomplete"]
+VERDICTS: Final[tuple[Verdict, ...]] = ("strong no hire", "lean no hire", "lean hire", "strong hire")
+INCOMPLETE: Final[Verdict] = "incomplete"
+#: Lowest overall score for "lean no hire", "lean hire" and "strong hire" at senior level.
+VERDICT_THRESHOLDS: Final = (2.0, 2.7, 3.3)
+#: The bar moves with the level the candidate targets.
+LEVEL_SHIFT: Final[dict[str, float]] = {"junior": -0.3, "senior": 0.0, "staff": 0.3}
+#: Fewer assessed phases than this make the verdict "incomplete".
+MIN_ASSESSED_PHASES: Final = 4
+
+
+def capped(score: float, caps: Iterable[str]) -> float:
+    """The score held at CAP when any cap applies."""
+    return min(score, CAP) if any(True for _ in caps) else score
+
+
+def is_solid(score: float | None) -> bool:
+    """True when a criterion's evidence is at least solid."""
+    return score is not None and score >= SOLID
+
+
+def weighted_score(grades: Sequence[CriterionGrade], weights: Mapping[str, float]) -> float:
+    """Weighted mean of criterion scores; insufficient evidence counts as no signal."""
+    total = sum(weights.get(g.id, 0.0) for g in grades) or 1.0
+    value = sum(weights.get(g.id, 0.0) * (NO_SIGNAL if g.score is None else g.score) for g in grades)
+    return value / total
+
+
+def _better(new: CriterionGrade, old: CriterionGrade | None) -> bool:
+    if old is None:
+        return True
+    return (new.score or 0.0) > (old.score or 0.0)
+
+
+def aggregate_phase(
+    phase: str, criterion_ids: Sequence[str], answer_grades: Sequence[AnswerGrade], engine: str
+) -> AnswerGrade:
+    """A phase's grade from all its answers: per criterion the best answer's grade, then phase caps."""
+    best: dict[str, CriterionGrade] = {}
+    for grade in answer_grades:
+        for criterion in grade.criteria:
+            if _better(criterion, best.get(criterion.id)):
+                best[criterion.id] = criterion
+    flags = sorted({f for g in answer_grades for f in g.flags})
+    phase_caps = [CAPPING_FLAGS[f] for f in flags if f in PHASE_CAPPING_FLAGS]
+    merged: list[CriterionGrade] = []
+    for cid in criterion_ids:
+        chosen = best.get(cid) or CriterionGrade(id=cid, score=None, rationale="Insufficient evidence.")
+        if chosen.score is not None and phase_caps and chosen.score > CAP:
+            chosen = chosen.model_copy(
+                update={"score": CAP, "rationale": f"{chosen.rationale} Capped: {phase_caps[0]}."}
+            )
+        merged.append(chosen)
+    return AnswerGrade(phase=phase, criteria=merged, engine=engine, flags=flags)
+
+
+def phase_engine(engines: Iterable[str], default: str) -> str:
+    """The engine of a phase grade: the one engine that graded its answers, or "mixed"."""
+    distinct = set(engines)
+    if not distinct:
+        return default
+    return distinct.pop() if len(distinct) == 1 else "mixed"
+
+
+def overall_score(phase_scores: Mapping[str, float | None], budgets: Mapping[str, float]) -> float | None:
+    """Time-budget-weighted mean of the assessed phases (None when no phase was assessed)."""
+    assessed = {p: s for p, s in phase_scores.items() if s is not None}
+    total = sum(budgets[p] for p in assessed)
+    if not total:
+        return None
+    return sum(budgets[p] * s for p, s in assessed.items()) / total
+
+
+def verdict_for(score: float | None, level: str, assessed_phases: int) -> Verdict:
+    """The overall verdict for the target level, or "incomplete" with too few assessed phases."""
+    if score is None or assessed_phases < MIN_ASSESSED_PHASES:
+        return INCOMPLETE
+    shift = LEVEL_SHIFT.get(level, 0.0)
+    rank = sum(score >= t + shift for t in VERDICT_THRESHOLDS)
+    return VERDICTS[rank]
+
+
+Band = Literal["strong", "solid", "weak", "poor", "none"]
+
+
+def band(score: float | None) -> Band:
+    """Which band a score falls in, for colours and labels (an unassessed score has none)."""
+    if score is None:
+        return "none"
+    if score >= 3.5:
+        return "strong"
+    if score >= SOLID:
+        return "solid"
+    if score >= CAP:
+        return "weak"
+    return "poor"
+
+
+#: The app's colour for each band.
+BAND_COLOURS: Final[dict[Band, str]] = {
+    "strong": "green",
+    "solid": "green",
+    "weak": "yellow",
+    "poor": "red",
+    "none": "grey50",
+}
