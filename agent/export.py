@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from agent.ids import SCORE_LABELS
+from agent.grading.scale import LEVELS, band, score_text
 
 
 def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: str) -> str:
@@ -14,7 +14,7 @@ def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: s
     lines = [
         f"# Mock interview feedback: {problem_title}",
         "",
-        f"**Verdict: {report['verdict']}** — overall {report['score']:.2f} of 4 "
+        f"**Verdict: {report['verdict']}** — overall {score_text(report['score'])} of 4 "
         f"(level {report['level']}, graded by `{report['backend']}`, session `{session_id}`)",
         "",
         "| phase | score | minutes (budget) |",
@@ -22,7 +22,7 @@ def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: s
     ]
     for phase in report["phases"]:
         time = f"{phase['minutes']:.1f} ({phase['budget_minutes']:.0f})"
-        lines.append(f"| {phase['title']} | {phase['score']:.2f} | {time} |")
+        lines.append(f"| {phase['title']} | {score_text(phase['score'])} | {time} |")
     if report.get("strengths"):
         lines += ["", "## Strengths", ""]
         for s in report["strengths"]:
@@ -40,7 +40,7 @@ def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: s
     for phase in report["phases"]:
         if not phase["criteria"]:
             continue
-        lines += [f"### {phase['title']} — {phase['score']:.2f}", ""]
+        lines += [f"### {phase['title']} — {score_text(phase['score'])}", ""]
         for c in phase["criteria"]:
             lines.append(f"- **{c.get('title', c['id'])}**: {_criterion_score(c)}. {c['rationale']}")
             lines += [f'  > "{q}"' for q in c.get("evidence", [])]
@@ -51,7 +51,7 @@ def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: s
 def _criterion_score(criterion: dict[str, Any]) -> str:
     if criterion.get("score") is None or criterion.get("insufficient_evidence"):
         return "insufficient evidence"
-    return f"{criterion['score']:.0f} ({SCORE_LABELS[int(criterion['score'])]})"
+    return f"{criterion['score']:.0f} ({LEVELS[int(criterion['score'])]})"
 
 
 def _strength(s: dict[str, Any]) -> str:
@@ -87,6 +87,16 @@ def _study(s: dict[str, Any]) -> str:
     return f"<b>{html.escape(s['title'])}</b>: {html.escape(s['summary'])} {link}"
 
 
+#: The report page's colour for each band of agent.grading.scale.
+_HTML_COLOURS = {
+    "strong": "#2e7d32",
+    "solid": "#2e7d32",
+    "weak": "#f9a825",
+    "poor": "#c62828",
+    "none": "#9e9e9e",
+}
+
+
 def _bar_chart_svg(phases: list[dict[str, Any]]) -> str:
     """A horizontal bar chart of phase scores on the 1-4 scale, as inline SVG."""
     row, label_w, bar_w = 28, 260, 320
@@ -98,13 +108,12 @@ def _bar_chart_svg(phases: list[dict[str, Any]]) -> str:
         parts.append(f'<text x="{x:.0f}" y="{height - 5}" font-size="11" text-anchor="middle">{tick}</text>')
     for i, phase in enumerate(phases):
         y = i * row + 4
-        width = bar_w * (phase["score"] - 1) / 3
-        colour = "#2e7d32" if phase["score"] >= 3 else "#f9a825" if phase["score"] >= 2 else "#c62828"
+        width = 0.0 if phase["score"] is None else bar_w * (phase["score"] - 1) / 3
+        colour = _HTML_COLOURS[band(phase["score"])]
         parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(phase["title"])}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{max(width, 2):.0f}" height="18" fill="{colour}"/>')
-        parts.append(
-            f'<text x="{label_w + width + 6:.0f}" y="{y + 14}" font-size="12">{phase["score"]:.2f}</text>'
-        )
+        label = score_text(phase["score"])
+        parts.append(f'<text x="{label_w + width + 6:.0f}" y="{y + 14}" font-size="12">{label}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -114,7 +123,7 @@ def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) 
     body: list[str] = [
         f"<h1>Mock interview feedback: {html.escape(problem_title)}</h1>",
         f"<p class=verdict><strong>{html.escape(report['verdict'])}</strong> — "
-        f"overall {report['score']:.2f} of 4 "
+        f"overall {score_text(report['score'])} of 4 "
         f"(level {html.escape(report['level'])}, graded by <code>{html.escape(report['backend'])}</code>, "
         f"session <code>{html.escape(session_id)}</code>)</p>",
         _bar_chart_svg(report["phases"]),
@@ -122,7 +131,7 @@ def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) 
     ]
     for p in report["phases"]:
         body.append(
-            f"<tr><td>{html.escape(p['title'])}</td><td>{p['score']:.2f}</td>"
+            f"<tr><td>{html.escape(p['title'])}</td><td>{score_text(p['score'])}</td>"
             f"<td>{p['minutes']:.1f}</td><td>{p['budget_minutes']:.0f}</td></tr>"
         )
     body.append("</table>")
@@ -136,7 +145,7 @@ def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) 
     for phase in report["phases"]:
         if not phase["criteria"]:
             continue
-        body.append(f"<h3>{html.escape(phase['title'])} — {phase['score']:.2f}</h3><ul>")
+        body.append(f"<h3>{html.escape(phase['title'])} — {score_text(phase['score'])}</h3><ul>")
         for c in phase["criteria"]:
             quotes = "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in c.get("evidence", []))
             title = html.escape(c.get("title", c["id"]))

@@ -17,6 +17,7 @@ import numpy as np
 
 from agent.content.loader import KnowledgeBase
 from agent.content.schemas import Criterion
+from agent.grading.scale import is_solid
 from agent.grading.sentences import Sentence
 from agent.search.index import KnowledgeIndex, SearchHit
 
@@ -29,10 +30,10 @@ DIG_DEEPER = 0.45
 
 
 def uncovered_topics(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> list[str]:
-    """Topics of the criteria without solid evidence (a best score under 3), heaviest criteria first."""
+    """Topics of the criteria without solid evidence yet, heaviest criteria first."""
     topics: list[str] = []
     for criterion in sorted(criteria, key=lambda c: -c.weight):
-        if (best.get(criterion.id) or 0) < 3:
+        if not is_solid(best.get(criterion.id)):
             topics += [t for t in criterion.topics if t not in topics]
     return topics
 

@@ -24,7 +24,7 @@ class SessionSummary:
     finished: bool
     score: float | None = None
     verdict: str | None = None
-    phase_scores: dict[str, float] = field(default_factory=dict)
+    phase_scores: dict[str, float] = field(default_factory=dict)  # assessed phases only
     turns: int = 0
     damaged: str | None = None  # why the transcript could not be read, if it could not
 
@@ -55,7 +55,9 @@ def _summary(path: Path) -> SessionSummary:
         finished=report is not None,
         score=report.get("score") if report else None,
         verdict=report.get("verdict") if report else None,
-        phase_scores={p["phase"]: p["score"] for p in report.get("phases", [])} if report else {},
+        phase_scores={
+            p["phase"]: p["score"] for p in (report or {}).get("phases", []) if p.get("score") is not None
+        },
         turns=sum(1 for e in events if e["event"] == "turn"),
         damaged=None if header else f"{path}: no session header",
     )

@@ -112,13 +112,7 @@ REQUIRED_PROBLEMS: Final[tuple[str, ...]] = (
     "video_search",
 )
 
-#: The score scale shared by criteria, phases and whole interviews.
-SCORE_MIN: Final = 1
-SCORE_MAX: Final = 4
-SCORE_LABELS: Final[dict[int, str]] = {1: "no signal / poor", 2: "weak", 3: "solid", 4: "strong"}
-
-Verdict = Literal["strong no hire", "lean no hire", "lean hire", "strong hire"]
-VERDICTS: Final[tuple[str, ...]] = ("strong no hire", "lean no hire", "lean hire", "strong hire")
+# The score scale, the verdicts and their rules live in agent.grading.scale.
 
 Level = Literal["junior", "senior", "staff"]
 LEVELS: Final[tuple[str, ...]] = ("junior", "senior", "staff")

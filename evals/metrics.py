@@ -6,7 +6,7 @@ levels (kappa, exact, within-one, confusion) round them to the nearest level fir
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,15 +59,14 @@ def spearman(human: Sequence[float], engine: Sequence[float]) -> float:
 
 def pairwise_order(human: Sequence[float], engine: Sequence[float]) -> float:
     """Of all pairs the human ranks differently, the share the engine orders the same way (ties: half)."""
-    agree = total = 0.0
-    for i in range(len(human)):
-        for j in range(i + 1, len(human)):
-            if human[i] == human[j]:
-                continue
-            total += 1
-            d = (engine[i] - engine[j]) * (human[i] - human[j])
-            agree += 1.0 if d > 0 else 0.5 if d == 0 else 0.0
-    return agree / total if total else float("nan")
+    h, e = np.asarray(human, dtype=float), np.asarray(engine, dtype=float)
+    upper = np.triu(np.ones((len(h), len(h)), dtype=bool), k=1)
+    ranked = upper & (h[:, None] != h[None, :])
+    d = (e[:, None] - e[None, :]) * (h[:, None] - h[None, :])
+    total = int(ranked.sum())
+    if not total:
+        return float("nan")
+    return float(((d > 0) & ranked).sum() + 0.5 * ((d == 0) & ranked).sum()) / total
 
 
 def confusion(human: Sequence[int], engine: Sequence[int]) -> list[list[int]]:
@@ -97,6 +96,43 @@ def agreement(pairs: Sequence[tuple[int, float]]) -> dict[str, Any]:
     }
 
 
+#: The metrics that get an interval, each from (human labels, engine scores).
+_SINGLE: dict[str, Callable[[list[int], list[float]], float]] = {
+    "qwk": lambda human, scores: quadratic_weighted_kappa(human, [to_level(s) for s in scores]),
+    "spearman": lambda human, scores: spearman(human, scores),
+    "pairwise": lambda human, scores: pairwise_order(human, scores),
+}
+#: Resamples for the bootstrap intervals; a fixed seed keeps a run's report reproducible.
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 11
+
+
+def bootstrap_interval(
+    cases: Sequence[Sequence[tuple[int, float]]], metric: str, level: float = 0.95
+) -> tuple[float, float]:
+    """A percentile bootstrap interval for an agreement metric, resampling whole cases.
+
+    Cases, not phases, are resampled: the phases of one transcript share a candidate and a writer,
+    so treating them as independent would make the interval too narrow.
+    """
+    cases = [c for c in cases if c]
+    if len(cases) < 2:
+        return (float("nan"), float("nan"))
+    score = _SINGLE[metric]
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    values = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        drawn = [pair for i in rng.integers(0, len(cases), len(cases)) for pair in cases[i]]
+        value = score([h for h, _ in drawn], [e for _, e in drawn])
+        if not np.isnan(value):
+            values.append(value)
+    if not values:
+        return (float("nan"), float("nan"))
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
 def hit_at_k(probes: Iterable[tuple[Sequence[str], Sequence[str]]], k: int) -> float:
     """Share of marked answers where one of the expected topics is among the top k ranked."""
     rows = list(probes)
@@ -117,9 +153,18 @@ def suite_metrics(results: Sequence[dict[str, Any]], k: int = 3) -> dict[str, An
             if r["labels"][p] is not None and p in r["scores"]
         ]
         probes = [(p["expected"], p["ranked"]) for r in rows for p in r["probes"]]
+        by_case = [
+            [
+                (r["labels"][p], r["scores"][p])
+                for p in r["labels"]
+                if r["labels"][p] is not None and p in r["scores"]
+            ]
+            for r in rows
+        ]
         metrics[split] = {
             "cases": len(rows),
             **agreement(pairs),
+            **{f"{m}_ci95": list(bootstrap_interval(by_case, m)) for m in ("qwk", "spearman", "pairwise")},
             "hit_at_1": hit_at_k(probes, 1),
             f"hit_at_{k}": hit_at_k(probes, k),
         }

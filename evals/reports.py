@@ -22,6 +22,13 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _cell(split: dict[str, Any], name: str) -> str:
+    """A metric with its bootstrap interval when there is one."""
+    interval = split.get(f"{name}_ci95")
+    value = _fmt(split.get(name))
+    return f"{value} ({interval[0]:.2f}-{interval[1]:.2f})" if interval else value
+
+
 def print_summary(
     console: Console, run: dict[str, Any], gate: dict[str, Any] | None, baseline_written: bool = False
 ) -> None:
@@ -32,8 +39,9 @@ def print_summary(
     for split in ("dev", "test", "all"):
         table.add_column(f"{split} (n={metrics[split]['n']})", justify="right")
     for name in METRICS:
-        table.add_row(name, *(_fmt(metrics[s].get(name)) for s in ("dev", "test", "all")))
+        table.add_row(name, *(_cell(metrics[s], name) for s in ("dev", "test", "all")))
     console.print(table)
+    console.print("(low-high): 95% bootstrap interval, resampling cases", markup=False)
     usage = metrics.get("usage") or {}
     console.print(
         f"adversarial max {_fmt(metrics['adversarial_max'])}   phase flow {_fmt(metrics['phase_flow'])}   "

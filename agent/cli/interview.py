@@ -11,6 +11,7 @@ from agent.config import resolve_backend
 from agent.engines.factory import BACKENDS, make_engine
 from agent.errors import UsageError
 from agent.grading.models import criterion_json
+from agent.grading.scale import score_text
 from agent.ids import LEVELS, PHASES
 from agent.report import report_with_titles
 
@@ -208,12 +209,12 @@ def run_interview(args: argparse.Namespace) -> int:
 
 def _print_report(report: dict[str, Any]) -> None:
     print(
-        f"Overall: {report['score']:.2f} of 4 -> {report['verdict']} "
+        f"Overall: {score_text(report['score'])} of 4 -> {report['verdict']} "
         f"(level {report['level']}, graded by {report['backend']})"
     )
     for phase in report["phases"]:
         print(
-            f"  {phase['title']:<40} {phase['score']:.2f}   "
+            f"  {phase['title']:<40} {score_text(phase['score']):>12}   "
             f"{phase['minutes']:4.1f} of {phase['budget_minutes']:.0f} min"
         )
     if report["strengths"]:

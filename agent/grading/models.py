@@ -37,9 +37,10 @@ class AnswerGrade(BaseModel):
     topics_seen: list[str] = Field(default_factory=list, description="topics the answer covered")
 
     def score(self, weights: dict[str, float]) -> float:
-        """Weighted mean over criteria; insufficient evidence counts as 1 (no signal)."""
-        total = sum(weights.get(c.id, 0.0) for c in self.criteria) or 1.0
-        return sum(weights.get(c.id, 0.0) * (c.score or 1.0) for c in self.criteria) / total
+        """Weighted mean over criteria by agent.grading.scale's rule."""
+        from agent.grading.scale import weighted_score  # scale imports this module
+
+        return weighted_score(self.criteria, weights)
 
 
 def criterion_json(

@@ -138,6 +138,16 @@ def band(score: float | None) -> Band:
     return "poor"
 
 
+def score_text(score: float | None, digits: int = 2) -> str:
+    """A score as shown to people: "3.25", or "not assessed" for a phase never answered."""
+    return "not assessed" if score is None else f"{score:.{digits}f}"
+
+
+def colour(score: float | None) -> str:
+    """The app's colour for a score."""
+    return BAND_COLOURS[band(score)]
+
+
 #: The app's colour for each band.
 BAND_COLOURS: Final[dict[Band, str]] = {
     "strong": "green",

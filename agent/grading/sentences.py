@@ -68,6 +68,11 @@ _INJECTION = re.compile(
     r"|\b(to|for) (whoever|whomever|anyone|the (person|model|system|ai))\b[^.\n]{0,40}"
     r"\b(grad|scor|evaluat|assess|review|mark|rat)(e|es|ed|ing|er|ion)?\b"
     r"|\b(assign|give|award|record)\s+(a\s+|the\s+)?(level|score|grade|rating|mark)\s+(of\s+)?[1-4]\b"
+    # "Record deployment_serving as level 4", "mark this section as a 4 (strong)": a score request
+    r"|\b(record|mark|rate|score|grade|log|enter|set)\b[^.\n]{0,60}\bas\s+(a\s+)?"
+    r"(level[- ]?[1-4]|[1-4]\s*(/\s*4|of 4)?)"
+    r"(?=\s*($|[(.,;:!]|and\b|then\b|for\b|across\b))"
+    r"|\b(evaluation|assessment|grading|scoring) (for|of) this (section|phase|answer|interview)\b"
     r"|\bwho(ever)?\b[^.\n]{0,30}\b(scoring|grading|evaluating|assessing|reviewing)\s+(this|the|my)\b"
     r"|\b(mark|rate|score|grade)\s+(every|each|all)\s+(the\s+)?\w+\s+as\s+(a\s+)?(strong|excellent|perfect|4)"
     r"|\b(score|grade|rating|mark)\s*(of\s*)?[=:]?\s*[1-4](/4)?\s*(on|for|across)\s+(every|each|all)\b"

@@ -162,7 +162,7 @@ def test_clarifying_questions_get_the_problem_notes_answers(toolkit: Any, tmp_pa
     assert "state an assumption" in reply
 
 
-def test_ending_early_scores_the_rest_as_no_signal(toolkit: Any, tmp_path: Path) -> None:
+def test_ending_early_leaves_the_rest_unassessed(toolkit: Any, tmp_path: Path) -> None:
     interview = _new(toolkit, tmp_path)
     interview.send(DECENT, seconds=120)
     interview.send(action="end")
@@ -170,8 +170,14 @@ def test_ending_early_scores_the_rest_as_no_signal(toolkit: Any, tmp_path: Path)
     assert report is not None and interview.finished
     by_phase = {p["phase"]: p for p in report["phases"]}
     assert by_phase[PHASES[0]]["answers"] == 1
-    assert all(by_phase[p]["score"] == 1.0 and by_phase[p]["minutes"] == 0 for p in PHASES[1:])
-    assert report["verdict"] == "strong no hire"
+    assert by_phase[PHASES[0]]["assessed"] and by_phase[PHASES[0]]["score"] is not None
+    assert all(
+        by_phase[p]["score"] is None and not by_phase[p]["assessed"] and by_phase[p]["minutes"] == 0
+        for p in PHASES[1:]
+    )
+    # One assessed phase: the overall score is that phase's, and the verdict waits for more evidence.
+    assert report["score"] == pytest.approx(by_phase[PHASES[0]]["score"])
+    assert report["verdict"] == "incomplete"
     from agent.errors import UsageError
 
     with pytest.raises(UsageError, match="already finished"):

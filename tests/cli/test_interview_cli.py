@@ -12,7 +12,8 @@ import pytest
 
 from agent.cli.main import main
 from agent.config import Settings
-from agent.ids import PHASES, VERDICTS
+from agent.grading.scale import VERDICTS
+from agent.ids import PHASES
 from agent.llm.stub_server import StubLLMServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

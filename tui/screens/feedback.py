@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Markdown, Static
 
+from agent.grading.scale import colour, score_text
 from agent.ids import PHASE_TITLES
 
 
@@ -23,13 +24,12 @@ def score_bars(phases: list[dict[str, Any]], width: int = 20) -> Text:
     """A horizontal bar chart of phase scores on the 1-4 scale."""
     text = Text()
     for phase in phases:
-        filled = round(width * (phase["score"] - 1) / 3)
-        colour = "green" if phase["score"] >= 3 else "yellow" if phase["score"] >= 2 else "red"
+        filled = 0 if phase["score"] is None else round(width * (phase["score"] - 1) / 3)
         title = PHASE_TITLES[phase["phase"]]
         text.append(f"{title if len(title) <= 24 else title[:23] + '…':<25}")
-        text.append("█" * filled, style=colour)
+        text.append("█" * filled, style=colour(phase["score"]))
         text.append("░" * (width - filled), style="dim")
-        text.append(f" {phase['score']:.2f} {phase['minutes']:4.1f}/{phase['budget_minutes']:.0f}m\n")
+        text.append(f" {score_text(phase['score'])} {phase['minutes']:4.1f}/{phase['budget_minutes']:.0f}m\n")
     return text
 
 
@@ -63,7 +63,7 @@ class FeedbackScreen(Screen[None]):
         with VerticalScroll(id="feedback"):
             verdict = Text(f"{self.report['verdict'].upper()}", style="bold")
             verdict.append(
-                f"   {self.report['score']:.2f} of 4   graded by {self.report['backend']}", style=""
+                f"   {score_text(self.report['score'])} of 4   graded by {self.report['backend']}", style=""
             )
             yield Static(verdict, id="verdict")
             yield Static(score_bars(self.report["phases"]), id="chart")

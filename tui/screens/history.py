@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from agent.grading.scale import score_text
 from agent.history import SessionSummary
 from agent.ids import PHASE_TITLES, PHASES
 
@@ -24,12 +25,14 @@ def trend(scores: list[float]) -> str:
 
 
 def weakest_phase(sessions: list[Any]) -> str | None:
-    """The phase with the lowest average over the last five finished sessions."""
-    recent = [s for s in sessions if s.finished and s.phase_scores][:5]
-    if not recent:
-        return None
-    averages = {p: sum(s.phase_scores.get(p, 1.0) for s in recent) / len(recent) for p in PHASES}
-    return min(averages, key=lambda p: averages[p])
+    """The phase with the lowest average over the last five assessed sessions (assessed phases only)."""
+    recent = [s for s in sessions if s.finished and s.score is not None and s.phase_scores][:5]
+    averages = {
+        p: sum(scores) / len(scores)
+        for p in PHASES
+        if (scores := [s.phase_scores[p] for s in recent if p in s.phase_scores])
+    }
+    return min(averages, key=lambda p: averages[p]) if averages else None
 
 
 def next_problem(sessions: list[SessionSummary], problems: list[str], now: datetime) -> str | None:
@@ -42,7 +45,7 @@ def next_problem(sessions: list[SessionSummary], problems: list[str], now: datet
         return None
     last: dict[str, SessionSummary] = {}
     for s in sessions:  # newest first
-        if s.finished and s.problem not in last:
+        if s.finished and s.score is not None and s.problem not in last:
             last[s.problem] = s
     fresh = [p for p in problems if p not in last]
     if fresh:
@@ -71,16 +74,16 @@ class HistoryScreen(Screen[None]):
             table: DataTable[str] = DataTable(id="sessions", cursor_type="row")
             table.add_columns("date", "problem", "engine", "score", "verdict")
             for s in sessions:
-                score = (
-                    f"{s.score:.2f}" if s.score is not None else ("damaged" if s.damaged else "unfinished")
-                )
+                score = "damaged" if s.damaged else "unfinished" if not s.finished else score_text(s.score)
                 table.add_row(f"{s.started:%Y-%m-%d %H:%M}", s.problem, s.engine, score, s.verdict or "")
             yield table
-            finished = [s for s in reversed(sessions) if s.finished]
+            # Only assessed sessions and phases enter the trends: an abandoned or unreached phase is
+            # missing evidence, not a score of 1.
+            finished = [s for s in reversed(sessions) if s.finished and s.score is not None]
             text = Text()
             text.append("Score trend per phase (oldest to newest)\n", style="bold")
             for phase in PHASES:
-                scores = [s.phase_scores.get(phase, 1.0) for s in finished]
+                scores = [s.phase_scores[phase] for s in finished if phase in s.phase_scores]
                 text.append(f"{PHASE_TITLES[phase]:<40} {trend(scores)}\n")
             weakest = weakest_phase(sessions)
             if weakest:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import Static
 
+from agent.grading.scale import colour
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
 
 
@@ -48,7 +49,7 @@ class PhasePanel(Static):
             text.append("Rubric so far\n", style="bold")
             for title, score in coverage.values():
                 shown = "-" if score is None else f"{score:.0f}"
-                style = "" if score is None else "green" if score >= 3 else "yellow"
+                style = "" if score is None else colour(score)
                 text.append(f" {shown} ", style=style)
                 text.append(f"{title}\n", style="dim" if score is None else "")
         self.update(text)
