@@ -6,13 +6,15 @@ flag's head count double against words of its context: in "uses batch-only predi
 that needs real-time context" the pitfall is the batch, not the real time), then asks whether something
 that reverses meaning has that spot in its scope:
 
-* **Plain negations** ("not", "never", "no", "without", "avoid", "exclude", "n't" ...) reach rightwards
-  to the end of their clause (clauses end at commas and hard breaks), and an auxiliary negation ("X
-  isn't", "X won't", "X should never") also reaches back to its subject. A negation counts only when a
-  word of the pitfall lies in its reach, so "we can't afford a big model, so we'll report accuracy"
-  still asserts "reports accuracy", and the negation of the red flag's own qualifier ("... without
+* **Plain negations** reach the rest of their clause (clauses end at commas and hard breaks): "no X",
+  "without X", "avoid X" reach rightwards; "not", "never" and "n't" deny a predicate, so they also
+  reach back to its subject ("declined transactions never get a label"), but no further back than an
+  "and"/"or" or a relative pronoun ("pairs who aren't connected"). A negation counts only when a word
+  of the pitfall lies in its reach, so "we can't afford a big model, so we'll report accuracy" still
+  asserts "reports accuracy", and the negation of the red flag's own qualifier ("... without
   considering hashing", whose words are not pitfall words) is not the pitfall's: "I'd one-hot encode
-  the ids, no need for hashing" asserts.
+  the ids, no need for hashing" asserts. A negation that reaches only the red flag's circumstances
+  agrees with them when they are negated too ("treats pairs who are not connected as negatives").
 * **Condemnations** ("is a mistake", "would be misleading", "the trap is", "only works if", "is too
   easy", "has to stay out of") reverse their clause, and a clause-initial gerund subject with commas
   in it ("covering the feed, search and email is a trap"). Bad consequences ("fails", "would leak",
@@ -20,20 +22,24 @@ that reverses meaning has that spot in its scope:
   on, or the condition they follow. Set-ups answered by a "but" ("a common approach is X, but ...", "X
   sounds nice, but ...") reverse what precedes the "but".
 * **Contrasts** reverse their complement when it holds a word of the pitfall: "rather than X", "instead
-  of X", "as opposed to X" ("report accuracy rather than PR-AUC" still asserts "reports accuracy"); a
-  clause with a bare "instead" reverses what came before it.
+  of X", "as opposed to X", ", not X" ("report accuracy rather than PR-AUC" still asserts "reports
+  accuracy"); a clause with a bare "instead" reverses what came before it.
 * **Additions** ("also", "as well", "on top of" ...) reject a red flag about doing *only* one thing.
 
 A clause's polarity is the parity of the plain negations that count in it, plus one if a condemnation,
 contrast or addition covers it. A red flag stated positively ("reports accuracy ...") is rejected when
 a covered clause about it is odd, or when the clause matching it best is odd (a plain negation in a
 clause that matches less well is taken as innocent: "nobody has time to review models, so each
-retrain ships automatically"). A red flag stated as an absence ("has no fallback", "never asks",
-"ignores latency") is rejected when a condemnation judges a clause about it ("ignoring peaks would be
-a mistake"), or when no clause about it is negated or deferred ("sort it out later", "for now",
-"straight on the logs"): then the sentence states the good practice ("we fall back to the rules
-engine"); for "never asks ..." it must also ask. When the sentence shares no word with the red flag,
-every negation counts; when it shares one word only, every condemnation and set-up covers it all.
+retrain ships automatically"). It is also rejected, when it has a qualifier ("... without looking at
+recall", "with no validation"), by a clause that names the missing practice with nothing negating it
+("retrieval is judged by recall at 1000"), unless the sentence defers ("sort it out later", "straight
+away"). A red flag stated as an absence ("has no fallback", "never asks", "ignores latency") is
+rejected when a condemnation or contrast covers a clause about it ("ignoring peaks would be a
+mistake", "instead of training on a mix of old and new policy definitions"), or when no clause about
+it is negated or deferred ("for now", "straight on the logs"): then the sentence states the good
+practice ("we fall back to the rules engine"); for "never asks ..." it must also ask. When the
+sentence shares no word with the red flag every negation counts; when it shares one word only, every
+condemnation and set-up covers all of it.
 """
 
 from __future__ import annotations
@@ -88,8 +94,10 @@ _CONDEMN = re.compile(
     r"(?:a|the|an|common|classic|big|real|obvious|typical)\s+(?:mistake|trap|pitfall|error)|"
     r"(?:not|never|no) (?:a |an )?(?:justification|reason|plan|strategy|answer|solution|substitute|"
     r"guarantee|argument|excuse)|makes? (?:little|no) sense|doesn't make sense|"
+    r"(?:not|isn't|aren't|wasn't|never) (?:nearly |quite )?(?:enough|sufficient)|"
     r"(?:is|are|be|'s|gets?) asking for|(?:falls?|fell|falling) (?:apart|over|flat)|"
     r"only (?:works?|makes sense|holds?|helps?|is (?:valid|fine|ok|okay|safe|reasonable|true))|"
+    r"(?:is|are|'s)\s+(?:only|just|merely)\s+(?:a|an|one)\s+(?:secondary|sanity|partial|rough|weak)\b|"
     r"(?:stay|stays|keep|kept|leave|left)\s+(?:\w+\s+)?out\b|"
     r"beware|watch out for|be careful|fools?|tells? (?:you|us) nothing)\b"
 )
@@ -99,7 +107,7 @@ _CONDEMN = re.compile(
 _CONSEQUENCE = re.compile(
     r"\b(?:(?:would|will|could|can|might|may|'d|which|that)\s+(?:\w+ly\s+)?(?:hide|mask|inflate|leak|"
     r"bias|mislead|overstate|understate|break|fail|blow|miss|crash|overfit|skew|poison|corrupt|explode)s?|"
-    r"fails|breaks|leaks|hides|masks|inflates|misleads|overstates|understates)\b"
+    r"fails|breaks|leaks|hides|masks|misses|inflates|misleads|overstates|understates)\b"
 )
 # Neglect in so many words, which agrees with a red flag about an absence ("we'll sort out serving
 # later", "train straight on the logs").
@@ -115,7 +123,7 @@ _SETUP = re.compile(
     r"\bat first (?:glance|sight)|\bon paper\b"
 )
 _SETUP_TURN = frozenset(["but", "however", "yet"])
-_CONTRAST = re.compile(r"\b(?:rather than|instead of|as opposed to|in place of)\b")
+_CONTRAST = re.compile(r"\b(?:rather than|instead of|as opposed to|in place of)\b|,\s*not\b(?! only| just)")
 _INSTEAD = re.compile(r"\binstead\b(?! of)")
 _ADDITIVE = re.compile(
     r"\b(?:also|as well|in addition|on top of|alongside|not just|not only|beyond|plus|besides)\b|"
@@ -131,6 +139,9 @@ _QUALIFIER = re.compile(r"\b(?:without|with no|with zero|and never|and ignores?|
 _CONTEXT = re.compile(r"\b(?:that|which|who|where|whose|when|while|until|if|such as|for example|including)\b")
 _EXCLUSIVE = re.compile(r"\b(?:only|alone|entirely|solely|purely|exclusively)\b")
 _ASK = re.compile(r"\bask(?:s|ing)?\b")
+
+_CLAUSE_NEGATORS = _words("not never cannot")
+_RELATIVE = _words("who that which whose where")
 
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s")
 
@@ -153,6 +164,16 @@ def _same(a: str, b: str) -> bool:
         return True
     short, long_ = sorted((a, b), key=len)
     return len(short) >= 4 and long_.startswith(short)
+
+
+# Verbs of a qualifier that say nothing about which practice is missing ("without checking ...").
+_GENERIC = frozenset(
+    _stem(w)
+    for w in _words(
+        "checking looking considering fixing naming defining investigating asking stated comment "
+        "mention mentions knowing saying thinking sense weighting single"
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -182,6 +203,8 @@ class _Flag:
     negative: bool  # the pitfall is an absence: "has no fallback", "never asks", "ignores latency"
     exclusive: bool  # the pitfall is doing only one thing: "monitors only CPU"
     inquiry: bool  # the missing good practice is asking: "never asks ..."
+    context_negated: bool  # its circumstances hold a negation: "pairs who are not connected"
+    practice: tuple[str, ...]  # stems of the missing good practice: "without looking at recall"
 
 
 @lru_cache(maxsize=1024)
@@ -200,7 +223,27 @@ def _flag(red_flag: str) -> _Flag:
         negative=negations % 2 == 1,
         exclusive=bool(_EXCLUSIVE.search(head_text)),
         inquiry=negations % 2 == 1 and bool(_ASK.search(head_text)),
+        context_negated=cut is not None
+        and sum(_is_negator(t) for t in _tokens(core[cut.start() :])) % 2 == 1,
+        practice=_practice(text[qualifier.end() :]) if qualifier else (),
     )
+
+
+def _practice(qualifier: str) -> tuple[str, ...]:
+    """The head words of a missing practice: its first content word and any coordinated with it."""
+    heads: list[str] = []
+    want, previous = True, ""
+    for t in _tokens(qualifier):
+        if t.text in ("or", "and"):
+            want = bool(heads) and previous == heads[-1]  # "embeddings or hashing", not "users or items"
+        elif t.text in ("by", "per") and heads and previous == heads[-1]:
+            want = True  # "no breakdown by segment": the segment names the practice too
+        elif t.word and t.text not in _STOP and _stem(t.text) not in _GENERIC:
+            if want:
+                heads.append(_stem(t.text))
+                want = False
+            previous = _stem(t.text)
+    return tuple(heads)
 
 
 def _is_negator(token: _Token) -> bool:
@@ -310,9 +353,10 @@ def rejects(sentence: str, red_flag: str) -> bool:
     for m in _SETUP.finditer(text):
         start = _token_at(tokens, m.start())
         turn = next((i for i in range(start, len(tokens)) if tokens[i].text in _SETUP_TURN), None)
-        if turn is not None and (evidence(0, turn) or weak):
+        begin = _where(segments, start)[0]
+        if turn is not None and (evidence(begin, turn) or weak):
             mask(m)
-            evaluative.append((0, len(tokens)) if weak else (0, turn))
+            evaluative.append((0, len(tokens)) if weak else (begin, turn))
     for m in _CONTRAST.finditer(text):
         mask(m)
         lo = _token_at(tokens, m.end())
@@ -338,11 +382,18 @@ def rejects(sentence: str, red_flag: str) -> bool:
         for i in range(lo, hi):
             if i in masked or not _is_negator(tokens[i]):
                 continue
-            reach = range(i + 1, hi)
-            if tokens[i].text.endswith("n't") or (i > lo and tokens[i - 1].text in _AUX):
-                reach = range(lo, hi)  # an auxiliary negation denies its subject's predicate
-            if unlocated or any(j in weights for j in reach):
+            start = i + 1  # "no X", "without X", "avoid X": the negation reaches what follows
+            if tokens[i].text in _CLAUSE_NEGATORS or tokens[i].text.endswith("n't"):
+                # "X never gets Y", "X isn't Z": it denies the predicate of its subject, back to the
+                # start of its clause, of its coordinated part ("... and not Y") or of its relative
+                # clause ("pairs who aren't connected").
+                start = max([lo] + [j + 1 for j in range(lo, i) if tokens[j].text in ("and", "or")])
+                start = max([start] + [j for j in range(start, i) if tokens[j].text in _RELATIVE])
+            reach = [j for j in range(start, hi) if j != i]
+            if unlocated or any(weights.get(j) == 2 for j in reach):
                 count += 1
+            elif any(j in weights for j in reach) and not flag.context_negated:
+                count += 1  # a negation of the circumstances the red flag itself negates agrees with it
         return count
 
     located = [c for c in clauses if evidence(*c)] or [(0, len(tokens))]
@@ -352,13 +403,36 @@ def rejects(sentence: str, red_flag: str) -> bool:
 
     polarity = {c: (negations(*c) + covered(c, covers)) % 2 for c in located}
     if flag.negative:
-        # Judging the area of an absence condemns the neglect ("ignoring peaks would be a mistake") or
-        # the naive practice; otherwise a clause that denies or defers the good practice agrees with the
-        # red flag, and a sentence with none states it.
-        if any(covered(c, evaluative) for c in located):
+        # Judging or contrasting the area of an absence condemns the neglect ("ignoring peaks would be
+        # a mistake", "instead of training on a mix of old and new definitions"); otherwise a clause that
+        # denies or defers the good practice agrees with the red flag, and a sentence with none states it.
+        if any(covered(c, covers) for c in located):
             return True
         if any(polarity.values()) or any(c[0] <= i < c[1] for c in located for i in dismissals):
             return False
         return not flag.inquiry or bool(_INQUIRY.search(text))
     best = max(score(*c) for c in located)
-    return any(polarity[c] and (covered(c, covers) or score(*c) == best) for c in located)
+    if any(polarity[c] and (covered(c, covers) or score(*c) == best) for c in located):
+        return True
+    return _states_practice(tokens, clauses, flag.practice, masked, covers) and not _DISMISS.search(text)
+
+
+def _states_practice(
+    tokens: list[_Token],
+    clauses: list[tuple[int, int]],
+    practice: tuple[str, ...],
+    masked: set[int],
+    covers: list[tuple[int, int]],
+) -> bool:
+    """Does a clause name the good practice the red flag says is missing, with nothing negating it?"""
+    for lo, hi in clauses:
+        names = any(
+            tokens[i].word
+            and tokens[i].text not in _STOP
+            and any(_same(_stem(tokens[i].text), w) for w in practice)
+            for i in range(lo, hi)
+        )
+        negated = any(i not in masked and _is_negator(tokens[i]) for i in range(lo, hi))
+        if names and not negated and not any(a < hi and lo < b for a, b in covers):
+            return True
+    return False
