@@ -57,6 +57,9 @@ def test_every_assert_and_reject_pair_is_right(fixture: str) -> None:
 
 ACCURACY = "Reports accuracy on a dataset with a 0.1 percent positive rate."
 FALLBACK = "Has no fallback when the model or feature store is unavailable."
+RETRIEVAL = "Evaluates the retrieval stage with the ranker's metric without looking at recall."
+UNCONNECTED = "Treats every pair of members who are not connected as a negative example."
+RECOMPUTED = "Recomputes features for training with different code than the serving path."
 FIRST_MODEL = "Proposes a large transformer or graph neural network as the first model without any baseline."
 
 
@@ -95,6 +98,18 @@ FIRST_MODEL = "Proposes a large transformer or graph neural network as the first
             "Monitors only CPU, memory and uptime.",
             True,
         ),
+        # The issue's own example: "never" denies its subject's predicate.
+        (
+            "Declined payments never get an outcome, so each model learns from what the last let through.",
+            "Assumes declined transactions were fraud and adds them to the positives.",
+            True,
+        ),
+        # Naming the practice a qualifier says is missing rejects; negating the red flag's own
+        # circumstances agrees with it.
+        ("Retrieval is judged by recall at 1000.", RETRIEVAL, True),
+        ("I'd report NDCG at 10 for both the retrieval stage and the ranker.", RETRIEVAL, False),
+        ("For negatives I'd randomly pick pairs of users who aren't connected.", UNCONNECTED, False),
+        ("I'd train on the feature values logged at serving time, not recomputed ones.", RECOMPUTED, True),
     ],
 )
 def test_rules_beyond_the_fixtures(sentence: str, red_flag: str, rejected: bool) -> None:
