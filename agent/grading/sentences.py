@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Whether a sentence asserts a red flag's pitfall or names it to reject it lives in its own module; the
+# grader imports it from here.
+from agent.grading.negation import rejects as rejects
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*|\d+(?:[.,]\d+)?")
 
 _NUMBER = re.compile(
@@ -100,38 +104,6 @@ _TERM = re.compile(
     r"holdout|backtest\w*|gradient|boost\w*|transformer|encoder|tower|index|shard\w*|cache|"
     r"feature store|label\w*|negatives?|positives?)\b"
 )
-
-
-# Words that reverse what a sentence says about a red flag: "not", "never", "without" ... The parity
-# of their count tells asserting from denying, compared with the red flag's own wording ("never
-# retrains" is itself negative).
-_NEGATION = re.compile(
-    r"\b(not|never|no|without|none|nothing|neither|nor|cannot|can't|won't|wouldn't|don't|doesn't|"
-    r"didn't|shouldn't|isn't|aren't|avoid|avoids|avoiding|refuse|skip)\b|n't\b",
-    re.IGNORECASE,
-)
-# Words that name what follows or precedes as the wrong choice: a sentence with one is rejecting
-# the pitfall it mentions ("accuracy would be useless here", "rather than a random split").
-_REJECTION = re.compile(
-    r"\b(rather than|instead of|as opposed to|in place of|misleading|useless|meaningless|pointless|"
-    r"wrong|mistake|mistaken|pitfall|trap|naive|naively|fool|fools|flawed|a bad idea|bad idea|dangerous|"
-    r"would (hide|inflate|leak|bias|mislead|overstate|understate|break|fail)|tempting|beware|"
-    r"tells (you|us) nothing|not enough|isn't enough|is not enough|falls apart|doesn't work|broken)\b",
-    re.IGNORECASE,
-)
-
-
-def rejects(sentence: str, red_flag: str) -> bool:
-    """True when the sentence names the red flag's pitfall in order to reject it.
-
-    A sentence rejects when it contrasts or condemns the choice ("rather than", "misleading") where
-    the red flag does not, or when its negations disagree in parity with the red flag's: "I would
-    not split randomly" against "splits randomly", "we never learn the outcome of declines" against
-    "assumes declines were fraud", but "we never retrain" agrees with "never retrains".
-    """
-    if _REJECTION.search(sentence) and not _REJECTION.search(red_flag):
-        return True
-    return len(_NEGATION.findall(sentence)) % 2 != len(_NEGATION.findall(red_flag)) % 2
 
 
 _FUNCTION_WORDS = frozenset(

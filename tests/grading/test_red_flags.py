@@ -1,44 +1,116 @@
-"""A red flag caps only when the candidate asserts the pitfall, not when they name it to reject it."""
+"""A red flag caps only when the candidate asserts the pitfall, not when they name it to reject it.
+
+Two fixtures of assert/reject pairs, one per red flag of three phase rubrics each. The held-out one was
+written before the rules in agent/grading/negation.py were tuned.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from agent.grading.sentences import rejects
 
 REPO = Path(__file__).resolve().parents[2]
-PAIRS: list[dict[str, Any]] = yaml.safe_load(
-    (REPO / "tests" / "fixtures" / "red_flag_pairs.yaml").read_text(encoding="utf-8")
-)["pairs"]
+FIXTURES = {
+    "red_flag_pairs": ("evaluation", "data_preparation", "model_development"),
+    "red_flag_pairs_heldout": ("clarify_requirements", "deployment_serving", "monitoring"),
+}
 
 
-def test_every_red_flag_of_three_rubrics_has_a_pair() -> None:
-    for rubric in ("evaluation", "data_preparation", "model_development"):
-        flags = {
-            flag
-            for criterion in yaml.safe_load((REPO / "rubrics" / "phases" / f"{rubric}.yaml").read_text())[
-                "criteria"
-            ]
-            for flag in criterion["red_flags"]
-        }
-        assert flags == {p["red_flag"] for p in PAIRS if p["rubric"] == rubric}
+def _pairs(fixture: str) -> list[dict[str, Any]]:
+    path = REPO / "tests" / "fixtures" / f"{fixture}.yaml"
+    pairs: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))["pairs"]
+    return pairs
 
 
-#: Pairs the negation check gets right today; issue 11 asks for all of them. Raise it as it improves.
-RIGHT_AT_LEAST = 13
+@pytest.mark.parametrize("fixture", sorted(FIXTURES))
+def test_every_red_flag_of_three_rubrics_has_a_pair(fixture: str) -> None:
+    pairs = _pairs(fixture)
+    for rubric in FIXTURES[fixture]:
+        criteria = yaml.safe_load((REPO / "rubrics" / "phases" / f"{rubric}.yaml").read_text())["criteria"]
+        flags = {flag for criterion in criteria for flag in criterion["red_flags"]}
+        assert flags == {p["red_flag"] for p in pairs if p["rubric"] == rubric}, rubric
 
 
-def test_assert_and_reject_pairs() -> None:
-    right = [
-        p for p in PAIRS if not rejects(p["asserts"], p["red_flag"]) and rejects(p["rejects"], p["red_flag"])
+def _wrong(pair: dict[str, Any]) -> list[str]:
+    """The sentences of one pair that `rejects` judges the wrong way."""
+    flag = pair["red_flag"]
+    return [
+        f"{kind}, judged the other way: {pair[kind]!r} (red flag: {flag!r})"
+        for kind in ("asserts", "rejects")
+        if rejects(pair[kind], flag) != (kind == "rejects")
     ]
-    wrong = [
-        p["rejects"] if rejects(p["asserts"], p["red_flag"]) else p["asserts"]
-        for p in PAIRS
-        if p not in right
-    ]
-    print(f"{len(right)} of {len(PAIRS)} assert/reject pairs right; wrong: {wrong}")
-    assert len(right) >= RIGHT_AT_LEAST
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES))
+def test_every_assert_and_reject_pair_is_right(fixture: str) -> None:
+    pairs = _pairs(fixture)
+    wrong = [w for p in pairs for w in _wrong(p)]
+    right = sum(not _wrong(p) for p in pairs)
+    print(f"{fixture}: {right} of {len(pairs)} assert/reject pairs right")
+    assert not wrong, "\n".join(wrong)
+
+
+ACCURACY = "Reports accuracy on a dataset with a 0.1 percent positive rate."
+FALLBACK = "Has no fallback when the model or feature store is unavailable."
+RETRIEVAL = "Evaluates the retrieval stage with the ranker's metric without looking at recall."
+UNCONNECTED = "Treats every pair of members who are not connected as a negative example."
+RECOMPUTED = "Recomputes features for training with different code than the serving path."
+FIRST_MODEL = "Proposes a large transformer or graph neural network as the first model without any baseline."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "red_flag", "rejected"),
+    [
+        # The side of a contrast decides, not its presence.
+        ("I'd report accuracy rather than PR-AUC, since it's easier to explain.", ACCURACY, False),
+        ("I'd report PR-AUC rather than accuracy.", ACCURACY, True),
+        # A negation counts where it reaches the pitfall, not anywhere in the sentence.
+        ("We can't afford a big model, so we'll just report accuracy.", ACCURACY, False),
+        ("Since positives are rare, accuracy isn't informative.", ACCURACY, True),
+        ("It would be a mistake not to report accuracy.", ACCURACY, False),
+        # Describing words are not verdicts unless they are predicated.
+        (
+            "I'd start with a large graph neural network as the first model, naive Bayes is too weak.",
+            FIRST_MODEL,
+            False,
+        ),
+        (
+            "Going straight to a transformer is premature, I'd start with logistic regression.",
+            FIRST_MODEL,
+            True,
+        ),
+        # An absence is rejected by stating the good practice, asserted by denying or deferring it.
+        ("If the model is unavailable we serve a cached popularity list.", FALLBACK, True),
+        ("We don't have a fallback, if the model is down the request errors out.", FALLBACK, False),
+        ("Not having a fallback for a feature store outage would be a mistake.", FALLBACK, True),
+        (
+            "I won't worry about latency for now.",
+            "Ignores latency for a system that answers users in real time.",
+            False,
+        ),
+        (
+            "Beyond CPU, memory and uptime, I'd watch the score distribution.",
+            "Monitors only CPU, memory and uptime.",
+            True,
+        ),
+        # The issue's own example: "never" denies its subject's predicate.
+        (
+            "Declined payments never get an outcome, so each model learns from what the last let through.",
+            "Assumes declined transactions were fraud and adds them to the positives.",
+            True,
+        ),
+        # Naming the practice a qualifier says is missing rejects; negating the red flag's own
+        # circumstances agrees with it.
+        ("Retrieval is judged by recall at 1000.", RETRIEVAL, True),
+        ("I'd report NDCG at 10 for both the retrieval stage and the ranker.", RETRIEVAL, False),
+        ("For negatives I'd randomly pick pairs of users who aren't connected.", UNCONNECTED, False),
+        ("I'd train on the feature values logged at serving time, not recomputed ones.", RECOMPUTED, True),
+    ],
+)
+def test_rules_beyond_the_fixtures(sentence: str, red_flag: str, rejected: bool) -> None:
+    assert rejects(sentence, red_flag) is rejected
