@@ -34,6 +34,8 @@ from agent.llm.grading_schema import (
 from agent.llm.prompts import load_prompt, untrusted
 
 _REPORT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|\s*(?:\.\.\.|\u2026)\s*")
+#: Room for the interviewer's at most four sentences; stops a model that would not stop.
+INTERVIEWER_MAX_TOKENS = 400
 #: Shortest span of a model's report that can cap an answer.
 MIN_REPORT_CHARS = 10
 PRICES = Path(__file__).resolve().parents[1] / "llm" / "prices.yaml"
@@ -158,7 +160,7 @@ class LLMEngine:
             context="\n".join(facts) or "(none)",
             last_answer=untrusted(plan.last_answer),
         )
-        text, usage = self.client.stream_text(messages, on_token)
+        text, usage = self.client.stream_text(messages, on_token, max_tokens=INTERVIEWER_MAX_TOKENS)
         self._count("interviewer", usage)
         return text
 
@@ -206,10 +208,10 @@ class LLMEngine:
             score = None
             rationale = (
                 f"{rationale} (no verbatim quote supported the score, so it counts as insufficient evidence)"
-            )
+            ).strip()
         if injection and score is not None and score > CAP:
             score = CAP
-            rationale = f"{rationale} (capped: the answer contains text addressed to the grader)"
+            rationale = f"{rationale} (capped: the answer contains text addressed to the grader)".strip()
         return CriterionGrade(id=cid, score=score, evidence=quotes, rationale=rationale)
 
 

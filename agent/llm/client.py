@@ -251,7 +251,11 @@ class LLMClient:
     # ------------------------------------------------------------------ text
 
     def stream_text(
-        self, messages: list[dict[str, str]], on_token: OnToken | None = None
+        self,
+        messages: list[dict[str, str]],
+        on_token: OnToken | None = None,
+        *,
+        max_tokens: int | None = None,
     ) -> tuple[str, CallUsage]:
         """Stream a reply, passing each cleaned piece to `on_token`; returns the whole text and usage."""
 
@@ -277,12 +281,14 @@ class LLMClient:
                 ]
             finished = False
             cleaner = StreamCleaner()
+            extra = {"max_tokens": max_tokens} if max_tokens is not None else {}
             stream = self._create(
                 model=self.settings.model,
                 messages=sent,
                 stream=True,
                 stream_options={"include_usage": True},
                 temperature=0.4,
+                **extra,
             )
             if not isinstance(stream, openai.Stream):
                 raise OddReply("answered a streaming request with something other than an event stream")

@@ -63,7 +63,7 @@ def _criterion_schema() -> JsonSchema:
         "type": "object",
         "properties": {
             "score": {
-                "type": ["integer", "null"],
+                # An enum alone: some grammar converters drop the enum when a list of types is given.
                 "enum": [1, 2, 3, 4, None],
                 "description": "1 no signal or wrong, 2 weak, 3 solid, 4 strong; null: no evidence",
             },
