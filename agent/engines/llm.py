@@ -3,16 +3,19 @@
 What the model says is checked in code: every criterion id must be the rubric's, every evidence
 quote must be a verbatim span of the candidate's answer (a score without a valid quote becomes
 "insufficient evidence"), and an answer that addresses the grader is capped exactly as offline.
+The grading schema is built from the rubric in use (agent.llm.grading_schema), and the cap does
+not rest on a regular expression alone: the model reports text aimed at it, the offline detector
+looks for it too, and either one caps.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
 
 from agent.config import LLMSettings
 from agent.content.schemas import Criterion
@@ -21,35 +24,21 @@ from agent.grading.models import AnswerGrade, CriterionGrade
 from agent.grading.scale import CAP
 from agent.grading.sentences import split_sentences
 from agent.llm.client import CallUsage, LLMClient
+from agent.llm.grading_schema import (
+    RATIONALE_MAX_CHARS,
+    LLMCriterionGrade,
+    LLMGrade,
+    grading_max_tokens,
+    grading_schema,
+)
 from agent.llm.prompts import load_prompt, untrusted
 
+_REPORT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|\s*(?:\.\.\.|\u2026)\s*")
+#: Room for the interviewer's at most four sentences; stops a model that would not stop.
+INTERVIEWER_MAX_TOKENS = 400
+#: Shortest span of a model's report that can cap an answer.
+MIN_REPORT_CHARS = 10
 PRICES = Path(__file__).resolve().parents[1] / "llm" / "prices.yaml"
-
-
-class LLMCriterionGrade(BaseModel):
-    """The grade of one rubric criterion."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(description="the criterion id, exactly as given in the rubric")
-    score: int | None = Field(
-        ge=1, le=4, description="1-4 from the level anchors, or null if the answer gives no evidence"
-    )
-    evidence: list[str] = Field(
-        max_length=3,
-        description="up to three spans copied exactly, character for character, from the candidate's answer",
-    )
-    rationale: str = Field(
-        description="one sentence explaining the score with reference to the level anchors"
-    )
-
-
-class LLMGrade(BaseModel):
-    """Grades for every criterion of the rubric."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    criteria: list[LLMCriterionGrade] = Field(description="one entry per rubric criterion, in rubric order")
 
 
 @lru_cache(maxsize=1)
@@ -171,7 +160,7 @@ class LLMEngine:
             context="\n".join(facts) or "(none)",
             last_answer=untrusted(plan.last_answer),
         )
-        text, usage = self.client.stream_text(messages, on_token)
+        text, usage = self.client.stream_text(messages, on_token, max_tokens=INTERVIEWER_MAX_TOKENS)
         self._count("interviewer", usage)
         return text
 
@@ -180,13 +169,14 @@ class LLMEngine:
     def grade_answer(
         self, problem: str, phase: str, criteria: Sequence[Criterion], answer: str
     ) -> AnswerGrade:
-        """Grade one answer with structured output, then verify ids and quotes in code."""
+        """Grade one answer with a schema built from its rubric, then verify ids and quotes in code."""
         from agent.ids import PHASE_TITLES
 
         ids = [c.id for c in criteria]
 
         def check(grade: LLMGrade) -> None:
-            returned = [c.id for c in grade.criteria]
+            # Grammar-constrained servers cannot get this wrong; the others can.
+            returned = list(grade.criteria)
             if sorted(returned) != sorted(ids):
                 raise ValueError(f"criteria ids {returned} do not match the rubric's {ids}")
 
@@ -196,24 +186,47 @@ class LLMEngine:
             rubric=render_rubric(criteria),
             answer=untrusted(answer),
         )
-        parsed, usage = self.client.structured(messages, LLMGrade, check)
+        parsed, usage = self.client.structured(
+            messages,
+            LLMGrade,
+            check,
+            json_schema=grading_schema(ids),
+            max_tokens=grading_max_tokens(len(ids)),
+        )
         self._count("grader", usage)
-        injection = any(s.injection for s in split_sentences(answer))
-        by_id = {c.id: c for c in parsed.criteria}
-        grades = [self._verified(by_id[i], answer, injection) for i in ids]
-        flags = ["injection"] if injection else []
-        return AnswerGrade(phase=phase, criteria=grades, engine=self.name, flags=flags)
+        capped = bool(injection_flags(answer, parsed.addressed_to_grader))
+        grades = [self._verified(cid, parsed.criteria[cid], answer, capped) for cid in ids]
+        return AnswerGrade(
+            phase=phase, criteria=grades, engine=self.name, flags=["injection"] if capped else []
+        )
 
-    def _verified(self, grade: LLMCriterionGrade, answer: str, injection: bool) -> CriterionGrade:
+    def _verified(self, cid: str, grade: LLMCriterionGrade, answer: str, injection: bool) -> CriterionGrade:
         quotes = [q for q in (verbatim(e, answer) for e in grade.evidence) if q]
         score: float | None = float(grade.score) if grade.score is not None else None
-        rationale = grade.rationale.strip()
+        rationale = grade.rationale.strip()[:RATIONALE_MAX_CHARS]
         if score is not None and not quotes:
             score = None
             rationale = (
                 f"{rationale} (no verbatim quote supported the score, so it counts as insufficient evidence)"
-            )
+            ).strip()
         if injection and score is not None and score > CAP:
             score = CAP
-            rationale = f"{rationale} (capped: the answer contains text addressed to the grader)"
-        return CriterionGrade(id=grade.id, score=score, evidence=quotes, rationale=rationale)
+            rationale = f"{rationale} (capped: the answer contains text addressed to the grader)".strip()
+        return CriterionGrade(id=cid, score=score, evidence=quotes, rationale=rationale)
+
+
+def injection_flags(answer: str, reported: str) -> list[str]:
+    """Why an answer counts as addressing the grader: the offline detector, the model's report, or both.
+
+    The model's report counts only when it quotes the answer itself, so a model cannot cap an honest
+    answer by inventing one; the detector needs no model at all. Either is enough to cap.
+    """
+    reasons = []
+    if any(s.injection for s in split_sentences(answer)):
+        reasons.append("detector")
+    # A model may report several spans at once: any one of them found in the answer counts, if it
+    # is long enough to be a request rather than a stray word.
+    spans = [span.strip() for span in (reported, *_REPORT_SPLIT.split(reported))]
+    if any(len(span) >= MIN_REPORT_CHARS and verbatim(span, answer) is not None for span in spans):
+        reasons.append("model")
+    return reasons

@@ -1,15 +1,25 @@
 """The one place that talks to the LLM server: streaming text, structured output, retries, errors.
 
-Retries (tenacity): exponential back-off with jitter on 429, 5xx, time-outs, dropped connections and
-invalid structured output, within a bounded number of attempts and total wait. 400/401/403/404 are
-not retried: they become one-line errors that say what to check. Structured output tries the
-server's best format first and remembers a rejected one: json_schema -> json_object -> forced tool call.
+Structured output tries the server's best format first: json_schema -> json_object with the
+schema -> forced tool call. A 4xx or 5xx whose body names the response format (llama.cpp's
+server answers json_schema with HTTP 500) moves to the next format at once, without spending a
+retry, and the format that works is remembered per server (base URL and model) for the process.
+
+Retries (tenacity) then apply: exponential back-off with jitter on 429, 5xx, time-outs, dropped
+connections, odd replies and invalid structured output, up to `max_attempts` attempts, with the
+back-off waits (not the requests) sharing a budget of `max_wait_s`, so a slow server still gets
+the attempts it was promised. 400/401/403/404 are not retried. Every failure becomes one line
+that says what the server did, with the number of attempts actually made.
+
+Everything the server sends is untrusted (agent.llm.server_text): replies are cleaned of terminal
+control sequences, and error messages are cleaned and redacted before anyone prints or stores them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -22,7 +32,6 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
     wait_exponential,
     wait_random,
 )
@@ -30,8 +39,10 @@ from tenacity.wait import wait_base
 
 from agent.config import LLMSettings
 from agent.errors import MlsdError
+from agent.llm.server_text import StreamCleaner, clean, safe_message
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+JsonSchema = dict[str, object]
 Mode = Literal["json_schema", "json_object", "tool"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object", "tool")
 OnToken = Callable[[str], None]
@@ -39,6 +50,18 @@ OnToken = Callable[[str], None]
 CONTINUE_INSTRUCTION = (
     "Your message was cut off. Continue exactly where it stopped, without repeating anything."
 )
+#: Words in an error body that mean "this server does not take that response format".
+FORMAT_WORDS = ("response_format", "json_schema", "json schema", "json_object", "type must be one of")
+#: Words in an error body that mean "this server does not take forced tool calls".
+TOOL_WORDS = ("tool_choice", "tools")
+#: Schema keywords some servers refuse in strict mode (OpenAI's subset has no string lengths).
+LIMIT_KEYWORDS = ("maxLength", "minLength", "maxItems", "minItems")
+
+# What each server (base URL, model) accepts, learnt once per process: the index of the first
+# structured format that worked, and whether its schemas must go without length limits.
+_learnt_lock = threading.Lock()
+_learnt_modes: dict[tuple[str, str], int] = {}
+_learnt_no_limits: set[tuple[str, str]] = set()
 
 
 class LLMError(MlsdError):
@@ -47,8 +70,12 @@ class LLMError(MlsdError):
     exit_code = 1
 
 
-class InvalidOutput(Exception):
-    """The server answered, but not with valid structured output (retried)."""
+class OddReply(Exception):
+    """The server answered, but not with a usable reply (retried); the message says what it sent."""
+
+
+class InvalidOutput(OddReply):
+    """The model's reply does not follow the structured-output schema or its checks (retried)."""
 
 
 @dataclass
@@ -60,17 +87,69 @@ class CallUsage:
     cached_tokens: int = 0
 
 
+@dataclass
+class _Attempts:
+    """Requests actually sent for one call, so messages can say how many."""
+
+    count: int = 0
+
+
+def _error_text(exc: openai.APIStatusError) -> str:
+    """Everything the server said in an error response, for matching (not for printing)."""
+    return f"{exc.message} {json.dumps(exc.body, default=str) if exc.body is not None else ''}".lower()
+
+
+def rejects_format(exc: BaseException) -> bool:
+    """A 4xx or 5xx whose body says the server does not take this kind of structured output."""
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code in (401, 403, 404, 429):
+        return False
+    text = _error_text(exc)
+    return any(word in text for word in (*FORMAT_WORDS, *TOOL_WORDS))
+
+
+def _rejects_limits(exc: BaseException) -> bool:
+    """A rejection that names a length keyword of the schema rather than the format itself."""
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    text = _error_text(exc)
+    return any(keyword.lower() in text for keyword in LIMIT_KEYWORDS)
+
+
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, InvalidOutput | openai.APITimeoutError | openai.APIConnectionError):
+    if rejects_format(exc):
+        return False  # handled by moving to the next format, not by asking again
+    if isinstance(exc, OddReply | openai.APITimeoutError | openai.APIConnectionError):
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
     return False
 
 
-def _explain(exc: BaseException, settings: LLMSettings) -> str:
-    """One line that says what went wrong and what to do about it."""
+def _plural(n: int) -> str:
+    return f"{n} attempt" if n == 1 else f"{n} attempts"
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = body.get("message") or (error.get("message") if isinstance(error, dict) else error)
+        if message:
+            return str(message)[:300]
+    return str(exc)[:300]
+
+
+def _connection_message(exc: openai.APIConnectionError, server: str) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout) or cause is None:
+        return f"cannot reach {server}: check OPENAI_BASE_URL and that the server is running"
+    return f"{server} closed the connection in the middle of its reply ({type(cause).__name__})"
+
+
+def explain(exc: BaseException, settings: LLMSettings, attempts: int) -> str:
+    """One line that says what went wrong, after how many attempts, and what to do about it."""
     server = settings.base_url or "the OpenAI API"
+    tries = _plural(attempts)
     if isinstance(exc, openai.AuthenticationError):
         return f"{server} rejected the API key (401): check OPENAI_API_KEY"
     if isinstance(exc, openai.PermissionDeniedError):
@@ -83,46 +162,35 @@ def _explain(exc: BaseException, settings: LLMSettings) -> str:
     if isinstance(exc, openai.BadRequestError):
         return f"{server} rejected the request (400): {_server_message(exc)}"
     if isinstance(exc, openai.RateLimitError):
-        attempts = settings.max_attempts
-        return f"{server} kept rate-limiting (429) after {attempts} attempts: wait a minute and retry"
+        return f"{server} kept rate-limiting (429) after {tries}: wait a minute and retry"
     if isinstance(exc, openai.APITimeoutError):
         return (
-            f"{server} did not answer within {settings.timeout_s:.0f} s "
-            f"after {settings.max_attempts} attempts: check the server, or raise MLSD_LLM_TIMEOUT"
+            f"{server} did not answer within {settings.timeout_s:.0f} s, {tries} made: "
+            "check the server, or raise MLSD_LLM_TIMEOUT"
         )
     if isinstance(exc, openai.APIConnectionError):
-        return f"cannot reach {server}: check OPENAI_BASE_URL and that the server is running"
+        return f"{_connection_message(exc, server)} ({tries})"
     if isinstance(exc, openai.APIStatusError):
-        return f"{server} failed with HTTP {exc.status_code} after {settings.max_attempts} attempts"
+        return f"{server} failed with HTTP {exc.status_code} after {tries}: {_server_message(exc)}"
     if isinstance(exc, InvalidOutput):
         return (
-            f"model {settings.model!r} kept returning invalid structured output ({exc}); try a stronger model"
+            f"model {settings.model!r} returned invalid structured output ({exc}) after {tries}; "
+            "try a stronger model"
         )
-    return f"the LLM call failed: {exc}"
+    if isinstance(exc, OddReply):
+        return f"{server} {exc} ({tries})"
+    return f"the LLM call failed after {tries}: {exc}"
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        message = body.get("message") or (body.get("error") or {}).get("message")
-        if message:
-            return str(message)[:200]
-    return str(exc)[:200]
+class _Backoff(wait_base):
+    """Exponential back-off with jitter, at least a 429's Retry-After (capped at 20 s), and never
+    more than what is left of the call's back-off budget."""
 
-
-def _rejects_format(exc: BaseException) -> bool:
-    """A 400 that says the server does not support this kind of structured output."""
-    if not isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
-        return False
-    text = _server_message(exc).lower()
-    return any(w in text for w in ("response_format", "json_schema", "json schema", "tool", "not supported"))
-
-
-class _RetryAfter(wait_base):
-    """Exponential back-off with jitter, but never shorter than a 429's Retry-After (capped at 20 s)."""
-
-    def __init__(self, fallback: wait_base) -> None:
-        self.fallback = fallback
+    def __init__(self, settings: LLMSettings) -> None:
+        self.budget = settings.max_wait_s
+        self.fallback = wait_exponential(multiplier=settings.backoff_s, max=8.0) + wait_random(
+            0, settings.backoff_s
+        )
 
     def __call__(self, retry_state: RetryCallState) -> float:
         wait = float(self.fallback(retry_state))
@@ -131,58 +199,76 @@ class _RetryAfter(wait_base):
         if isinstance(exc, openai.RateLimitError):
             with contextlib.suppress(ValueError):  # an HTTP-date Retry-After falls back to back-off
                 wait = max(wait, min(float(exc.response.headers.get("retry-after", 0)), 20.0))
-        return wait
+        return max(0.0, min(wait, self.budget - retry_state.idle_for))
 
 
 class LLMClient:
-    """Chat Completions calls with retries, format fallback and usage accounting."""
+    """Chat Completions calls with retries, format negotiation and usage accounting."""
 
     def __init__(self, settings: LLMSettings, client: openai.OpenAI | None = None) -> None:
         self.settings = settings
-        # The SDK's own retries are off: tenacity does them, with our bounds and our logging.
+        # The SDK's own retries are off: tenacity does them, with our bounds and our messages.
         self.client = client or openai.OpenAI(
             api_key=settings.api_key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=0
         )
-        self.mode_index = 0  # the structured-output format the server accepts, once known
+        self.server_key = (settings.base_url or "https://api.openai.com/v1", settings.model)
         self.retries = 0
+        #: What negotiation learnt in this client's calls, e.g. "json_schema -> json_object (HTTP 500)".
+        self.fallbacks: list[str] = []
+
+    # ------------------------------------------------------------------ plumbing
 
     def _create(self, **kwargs: Any) -> Any:
         # Untyped on purpose: the SDK's overloads cannot follow kwargs assembled per format.
         create: Any = self.client.chat.completions.create
-        return create(**kwargs)
+        try:
+            return create(**kwargs)
+        except json.JSONDecodeError as exc:  # the SDK parses the body itself and lets this through
+            if not exc.doc.strip():
+                raise OddReply("answered HTTP 200 with an empty body") from None
+            raise OddReply(f"sent a body that is cut off or not JSON ({len(exc.doc)} bytes)") from None
 
-    def _retrying(self) -> Retrying:
+    def _retrying(self, attempts: _Attempts) -> Retrying:
         def count(state: RetryCallState) -> None:
             self.retries += 1
 
+        def before(state: RetryCallState) -> None:
+            attempts.count = state.attempt_number
+
         return Retrying(
-            stop=stop_after_attempt(self.settings.max_attempts) | stop_after_delay(self.settings.max_wait_s),
-            wait=_RetryAfter(
-                wait_exponential(multiplier=self.settings.backoff_s, max=8.0)
-                + wait_random(0, self.settings.backoff_s)
-            ),
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=_Backoff(self.settings),
             retry=retry_if_exception(_retryable),
+            before=before,
             before_sleep=count,
             reraise=True,
         )
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
-        try:
-            return self._retrying()(fn)
-        except (openai.OpenAIError, InvalidOutput) as exc:
-            raise LLMError(_explain(exc, self.settings)) from None
+    def _fail(self, exc: BaseException, attempts: _Attempts) -> LLMError:
+        message = explain(exc, self.settings, max(attempts.count, 1))
+        return LLMError(safe_message(message, self.settings.api_key))
 
     # ------------------------------------------------------------------ text
 
     def stream_text(
-        self, messages: list[dict[str, str]], on_token: OnToken | None = None
+        self,
+        messages: list[dict[str, str]],
+        on_token: OnToken | None = None,
+        *,
+        max_tokens: int | None = None,
     ) -> tuple[str, CallUsage]:
-        """Stream a reply, passing each piece to `on_token`; returns the whole text and the usage."""
+        """Stream a reply, passing each cleaned piece to `on_token`; returns the whole text and usage."""
 
         # Shared across attempts: a stream that breaks keeps what arrived, and the retry asks the
         # model to continue from there, so the candidate never sees the message start over.
         pieces: list[str] = []
         usage = CallUsage()
+
+        def show(piece: str) -> None:
+            if piece:
+                pieces.append(piece)
+                if on_token is not None:
+                    on_token(piece)
 
         def attempt() -> tuple[str, CallUsage]:
             nonlocal usage
@@ -194,41 +280,52 @@ class LLMClient:
                     {"role": "user", "content": CONTINUE_INSTRUCTION},
                 ]
             finished = False
+            cleaner = StreamCleaner()
+            extra = {"max_tokens": max_tokens} if max_tokens is not None else {}
             stream = self._create(
                 model=self.settings.model,
                 messages=sent,
                 stream=True,
                 stream_options={"include_usage": True},
                 temperature=0.4,
+                **extra,
             )
+            if not isinstance(stream, openai.Stream):
+                raise OddReply("answered a streaming request with something other than an event stream")
             try:
                 for chunk in stream:
-                    if chunk.usage is not None:
+                    if getattr(chunk, "usage", None) is not None:
                         part = _usage(chunk.usage)
                         usage = CallUsage(
                             usage.prompt_tokens + part.prompt_tokens,
                             usage.completion_tokens + part.completion_tokens,
                             usage.cached_tokens + part.cached_tokens,
                         )
-                    for choice in chunk.choices:
-                        finished = finished or choice.finish_reason is not None
-                        piece = choice.delta.content or ""
-                        if piece:
-                            pieces.append(piece)
-                            if on_token is not None:
-                                on_token(piece)
+                    for choice in getattr(chunk, "choices", None) or []:
+                        finished = finished or getattr(choice, "finish_reason", None) is not None
+                        delta = getattr(choice, "delta", None)
+                        show(cleaner.feed(str(getattr(delta, "content", None) or "")))
             except httpx2.HTTPError as exc:  # the SDK's transport (openai >= 3 uses httpx2)
-                raise InvalidOutput(
-                    f"the stream broke after {len(pieces)} pieces ({type(exc).__name__})"
+                show(cleaner.finish())
+                raise OddReply(
+                    f"broke the stream after {len(pieces)} pieces ({type(exc).__name__})"
                 ) from None
+            except json.JSONDecodeError:
+                show(cleaner.finish())
+                raise OddReply(f"sent a stream event that is not JSON after {len(pieces)} pieces") from None
+            show(cleaner.finish())
             if not finished:
-                raise InvalidOutput(f"the stream ended early after {len(pieces)} pieces")
+                raise OddReply(f"ended the stream without a finish_reason after {len(pieces)} pieces")
             text = "".join(pieces).strip()
             if not text:
-                raise InvalidOutput("empty reply")
+                raise OddReply("streamed an empty reply")
             return text, usage
 
-        result: tuple[str, CallUsage] = self._call(attempt)
+        attempts = _Attempts()
+        try:
+            result: tuple[str, CallUsage] = self._retrying(attempts)(attempt)
+        except (openai.OpenAIError, OddReply) as exc:
+            raise self._fail(exc, attempts) from None
         return result
 
     # ------------------------------------------------------------------ structured
@@ -238,32 +335,63 @@ class LLMClient:
         messages: list[dict[str, str]],
         schema: type[ModelT],
         check: Callable[[ModelT], None] | None = None,
+        *,
+        json_schema: JsonSchema | None = None,
+        max_tokens: int | None = None,
     ) -> tuple[ModelT, CallUsage]:
-        """A reply parsed into `schema` and validated (plus `check`), in the best format the server takes."""
+        """A reply parsed into `schema` and checked, in the best format the server takes.
+
+        `json_schema` is what the server is asked to follow (default: the model's own schema);
+        the reply is validated by `schema` and `check` whatever the server did with it.
+        """
+        wanted = json_schema if json_schema is not None else schema.model_json_schema()
         while True:
-            mode = MODES[self.mode_index]
+            mode = self.mode
+            sent_schema = without_limits(wanted) if self.server_key in _learnt_no_limits else wanted
+            attempts = _Attempts()
             try:
-                result: tuple[ModelT, CallUsage] = self._retrying()(
-                    self._structured_once, messages, schema, mode, check
+                result: tuple[ModelT, CallUsage] = self._retrying(attempts)(
+                    self._structured_once, messages, schema, sent_schema, mode, check, max_tokens
                 )
                 return result
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                if _rejects_format(exc) and self.mode_index + 1 < len(MODES):
-                    self.mode_index += 1  # remembered: later calls start from the format that works
-                    continue
-                raise LLMError(_explain(exc, self.settings)) from None
-            except (openai.OpenAIError, InvalidOutput) as exc:
-                raise LLMError(_explain(exc, self.settings)) from None
+            except openai.APIStatusError as exc:
+                if not rejects_format(exc) and not _rejects_limits(exc):
+                    raise self._fail(exc, attempts) from None
+                self._negotiate(exc, mode, sent_schema is wanted)
+            except (openai.OpenAIError, OddReply) as exc:
+                raise self._fail(exc, attempts) from None
+
+    def _negotiate(self, exc: openai.APIStatusError, mode: Mode, had_limits: bool) -> None:
+        """Learn from a rejection what to send next, or give up with one line."""
+        status = f"HTTP {exc.status_code}"
+        with _learnt_lock:
+            if _rejects_limits(exc) and had_limits:
+                _learnt_no_limits.add(self.server_key)
+                self.fallbacks.append(f"{mode} without length limits ({status})")
+                return
+            index = MODES.index(mode)
+            if index + 1 < len(MODES):
+                _learnt_modes[self.server_key] = index + 1
+                self.fallbacks.append(f"{mode} -> {MODES[index + 1]} ({status})")
+                return
+        message = (
+            f"{self.settings.base_url or 'the OpenAI API'} accepts none of the structured-output formats "
+            f"(json_schema, json_object, tool call); last answer {status}: {_server_message(exc)}"
+        )
+        raise LLMError(safe_message(message, self.settings.api_key))
 
     def _structured_once(
         self,
         messages: list[dict[str, str]],
         schema: type[ModelT],
+        json_schema: JsonSchema,
         mode: Mode,
         check: Callable[[ModelT], None] | None,
+        max_tokens: int | None,
     ) -> tuple[ModelT, CallUsage]:
-        json_schema = schema.model_json_schema()
         kwargs: dict[str, Any] = {"model": self.settings.model, "temperature": 0.0}
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
         if mode == "json_schema":
             kwargs["response_format"] = {
                 "type": "json_schema",
@@ -271,7 +399,8 @@ class LLMClient:
             }
             sent = messages
         elif mode == "json_object":
-            # llama.cpp's server reads a schema in json_object; others ignore it, so the prompt has it too.
+            # llama.cpp's servers turn a schema in json_object into a grammar; others ignore it, so
+            # the prompt carries it too.
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
             sent = _with_schema_instruction(messages, json_schema)
         else:
@@ -288,22 +417,30 @@ class LLMClient:
             kwargs["tool_choice"] = {"type": "function", "function": {"name": "submit"}}
             sent = messages
         response = self._create(messages=sent, **kwargs)
-        usage = _usage(response.usage) if response.usage else CallUsage()
-        if not response.choices:
-            raise InvalidOutput("no choices in the reply")
-        message = response.choices[0].message
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list):
+            raise OddReply("answered with something that is not a chat completion")
+        usage = _usage(response.usage) if getattr(response, "usage", None) else CallUsage()
+        if not choices:
+            raise OddReply("answered with no choices")
+        choice = choices[0]
+        message = getattr(choice, "message", None)
         if mode == "tool":
-            calls = message.tool_calls or []
+            calls = getattr(message, "tool_calls", None) or []
             call: Any = calls[0] if calls else None
             raw = call.function.arguments if call is not None and hasattr(call, "function") else None
         else:
-            raw = message.content
+            raw = getattr(message, "content", None)
         if not raw:
-            raise InvalidOutput("empty reply")
+            raise OddReply("answered with an empty message")
         try:
-            parsed = schema.model_validate(json.loads(_strip_fences(raw)))
+            data = _cleaned(json.loads(_strip_fences(raw)))
         except json.JSONDecodeError as exc:
+            if getattr(choice, "finish_reason", None) == "length":
+                raise InvalidOutput(f"the reply reached max_tokens ({max_tokens}) before its end") from None
             raise InvalidOutput(f"not JSON: {exc.msg}") from None
+        try:
+            parsed = schema.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise InvalidOutput(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
@@ -316,8 +453,35 @@ class LLMClient:
 
     @property
     def mode(self) -> Mode:
-        """The structured-output format in use."""
-        return MODES[self.mode_index]
+        """The structured-output format this server takes, as far as this process knows."""
+        with _learnt_lock:
+            return MODES[_learnt_modes.get(self.server_key, 0)]
+
+
+def without_limits(schema: JsonSchema) -> JsonSchema:
+    """`schema` with the length keywords removed everywhere, for servers whose subset lacks them."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k): strip(v) for k, v in value.items() if k not in LIMIT_KEYWORDS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    stripped = strip(schema)
+    assert isinstance(stripped, dict)
+    return stripped
+
+
+def _cleaned(value: object) -> object:
+    """Parsed JSON with every string cleaned of terminal control sequences."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(str(k)): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 def _usage(usage: Any) -> CallUsage:
@@ -338,6 +502,6 @@ def _strip_fences(raw: str) -> str:
     return text.strip()
 
 
-def _with_schema_instruction(messages: list[dict[str, str]], schema: dict[str, Any]) -> list[dict[str, str]]:
+def _with_schema_instruction(messages: list[dict[str, str]], schema: JsonSchema) -> list[dict[str, str]]:
     note = "\n\nReply with one JSON object that follows this JSON schema exactly:\n" + json.dumps(schema)
     return [*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + note}]

@@ -2,9 +2,12 @@
 
 It streams (server-sent events over chunked HTTP/1.1), answers structured-output requests in all three
 formats (json_schema, json_object with a schema, forced tool call) and can be told to behave like a
-difficult server: reject a format as llama.cpp does, answer 429/5xx, stall, drop the connection
-mid-stream, return malformed JSON or a score out of bounds. Its "model" is deterministic: it grades
-by quoting the answer's first sentence and phrases interviewer turns by repeating the question.
+difficult server: reject a format as llama.cpp does (HTTP 500) or length keywords as OpenAI's
+strict mode does, answer 429/5xx, stall, drop the connection mid-stream, send an empty or cut-off
+body, a stream event that is not JSON or a stream with no finish_reason, terminal escape sequences,
+malformed JSON or a score out of bounds. Its "model" is deterministic: it grades by quoting the
+answer's first sentence, obeys text addressed to the grader (and reports it), and phrases
+interviewer turns by repeating the question.
 """
 
 from __future__ import annotations
@@ -22,8 +25,19 @@ from typing import Any
 _ANSWER = re.compile(r"<candidate_answer>\s*(.*?)\s*</candidate_answer>", re.DOTALL)
 _QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
 _CRITERION_ID = re.compile(r"^- id: ([a-z0-9_]+)", re.MULTILINE)
-_GULLIBLE = re.compile(r"give (it|this answer|me) a 4|score 4|score=4|ignore the rubric", re.IGNORECASE)
+# What the stub model takes as addressed to it: wider than the offline detector on purpose, so tests
+# can show that a paraphrase the detector misses is still capped through the model's report.
+_GULLIBLE = re.compile(
+    r"give (it|this answer|me) a 4|score 4|score=4|ignore the rubric|\b(grader|grading|marker|marking|"
+    r"evaluator|assessor|whoever (is )?(reads|reading|grades|marks|scores))\b",
+    re.IGNORECASE,
+)
 FORMATS = ("json_schema", "json_object", "tools")
+#: What llama.cpp's server says when asked for json_schema (with HTTP 500).
+LLAMA_CPP_REJECTION = 'response_format type must be one of "text" or "json_object", but got: json_schema'
+#: Ways to answer that no well-behaved server uses.
+_ODD_BODIES = ("empty-body", "half-json", "cut-body", "not-a-completion")
+ODD_REPLIES = ("empty-body", "half-json", "cut-body", "bad-event", "no-finish-reason", "not-a-completion")
 
 
 @dataclass
@@ -35,7 +49,11 @@ class Fault:
     delay_s: float = 0.0  # wait before answering
     drop_after_chunks: int | None = None  # streaming: close the connection after this many chunks
     content: str | None = None  # structured calls: reply with this raw content instead
+    text: str | None = None  # text calls (streamed or not): reply with this text instead
+    pieces: tuple[str, ...] | None = None  # streamed calls: send exactly these pieces
     score: int | None = None  # structured calls: give every criterion this score (e.g. 0)
+    message: str | None = None  # with `status`: the error message
+    odd: str | None = None  # one of ODD_REPLIES
 
 
 @dataclass
@@ -43,7 +61,9 @@ class StubState:
     """What the server has been told and what it has seen."""
 
     faults: deque[Fault] = field(default_factory=deque)
-    rejects: set[str] = field(default_factory=set)  # structured formats answered with a 400
+    rejects: set[str] = field(default_factory=set)  # structured formats answered with `reject_status`
+    reject_status: int = 400  # 500 is what llama.cpp's server answers for json_schema
+    rejects_limits: bool = False  # refuse maxLength/maxItems in json_schema, as OpenAI's strict mode
     delay_s: float = 0.0  # added to every request
     requests: list[dict[str, Any]] = field(default_factory=list)
     seen_prefixes: set[str] = field(default_factory=set)
@@ -55,25 +75,31 @@ def _tokens(text: str) -> int:
 
 
 def grade_reply(messages: list[dict[str, Any]], score: int | None = None) -> dict[str, Any]:
-    """The stub model's grade: one entry per rubric id, quoting the answer's first sentence."""
+    """The stub model's grade: one entry per rubric id, quoting the answer's first sentence.
+
+    Like a gullible model it obeys text addressed to the grader (every score 4), but it reports
+    that text in `addressed_to_grader`, as the grading schema asks.
+    """
     prompt = str(messages[-1].get("content", "")) if messages else ""
     answer_match = _ANSWER.search(prompt)
     answer = answer_match.group(1) if answer_match else ""
-    first = re.split(r"(?<=[.!?])\s+", answer.strip())[0] if answer.strip() else ""
+    sentences = re.split(r"(?<=[.!?])\s+", answer.strip()) if answer.strip() else []
+    first = sentences[0] if sentences else ""
+    addressed = [s for s in sentences if _GULLIBLE.search(s)]
     words = len(answer.split())
     if score is None:
         # A crude, deterministic stand-in for judgement: longer answers score higher.
-        score = 4 if _GULLIBLE.search(answer) else 1 + (words >= 25) + (words >= 60) + (words >= 120)
+        score = 4 if addressed else 1 + (words >= 25) + (words >= 60) + (words >= 120)
     return {
-        "criteria": [
-            {
-                "id": cid,
+        "addressed_to_grader": " ".join(addressed),
+        "criteria": {
+            cid: {
                 "score": score if first else None,
                 "evidence": [first] if first else [],
                 "rationale": f"The answer addresses {cid.replace('_', ' ')} with {words} words.",
             }
             for cid in _CRITERION_ID.findall(prompt)
-        ]
+        },
     }
 
 
@@ -119,23 +145,33 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._error(404, f"no route {self.path}")
         if fault.status is not None:
-            return self._error(fault.status, "injected failure", fault.retry_after)
+            return self._error(fault.status, fault.message or "injected failure", fault.retry_after)
         if body.get("model") == "missing-model":
             return self._error(404, "The model `missing-model` does not exist")
         structured = self._format(body)
         if structured in state.rejects:
+            if state.reject_status >= 500 and structured == "json_schema":
+                return self._error(state.reject_status, LLAMA_CPP_REJECTION)
             return self._error(
-                400, f"Unsupported response_format: '{structured}' is not supported by this server"
+                state.reject_status,
+                f"Unsupported response_format: '{structured}' is not supported by this server",
+            )
+        if structured == "json_schema" and state.rejects_limits and "maxLength" in json.dumps(body):
+            return self._error(
+                400,
+                "Invalid schema for response_format 'LLMGrade': In context=('properties', 'rationale'), "
+                "'maxLength' is not permitted.",
             )
         usage = self._usage(body)
+        if fault.odd in ("empty-body", "half-json", "cut-body", "not-a-completion") and not body.get(
+            "stream"
+        ):
+            return self._odd_body(fault.odd, body, usage)
         if body.get("stream"):
             return self._stream(body, usage, fault)
         if structured is None:
-            return self._json(
-                self._completion(
-                    body, {"role": "assistant", "content": interviewer_reply(body["messages"])}, usage
-                )
-            )
+            text = fault.text if fault.text is not None else interviewer_reply(body["messages"])
+            return self._json(self._completion(body, {"role": "assistant", "content": text}, usage))
         content = (
             fault.content
             if fault.content is not None
@@ -207,13 +243,35 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _odd_body(self, odd: str, body: dict[str, Any], usage: dict[str, Any]) -> None:
+        """A 200 with an empty body, half a JSON document, a body cut off by a closed connection,
+        or JSON that is no chat completion."""
+        whole = json.dumps(
+            self._completion(
+                body, {"role": "assistant", "content": interviewer_reply(body["messages"])}, usage
+            )
+        ).encode()
+        data = {"empty-body": b"", "not-a-completion": b'{"status": "ok"}'}.get(odd, whole[: len(whole) // 2])
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        # cut-body promises the whole document, sends half and hangs up.
+        self.send_header("Content-Length", str(len(whole) if odd == "cut-body" else len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+        if odd == "cut-body":
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+
     def _error(self, status: int, message: str, retry_after: float | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         self._json({"error": {"message": message, "type": "stub_error", "code": status}}, status, headers)
 
     def _stream(self, body: dict[str, Any], usage: dict[str, Any], fault: Fault) -> None:
-        text = interviewer_reply(body["messages"])
+        text = fault.text if fault.text is not None else interviewer_reply(body["messages"])
         pieces = re.findall(r"\s*\S+\s*", text) if text[:1].isspace() else re.findall(r"\S+\s*", text)
+        if fault.pieces is not None:
+            pieces, text = list(fault.pieces), "".join(fault.pieces)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -235,6 +293,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)  # the body never completes
                 self.close_connection = True
                 return
+            if fault.odd == "bad-event" and i == 1:
+                send("{this is not json")
             send(
                 {
                     **base,
@@ -243,7 +303,8 @@ class _Handler(BaseHTTPRequestHandler):
                     ],
                 }
             )
-        send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        if fault.odd != "no-finish-reason":
+            send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             completion = _tokens(text)
             send(

@@ -68,7 +68,9 @@ def test_structured_grade_with_json_schema(
     assert _kinds(server) == ["json_schema"]
     response_format = server.state.requests[0]["body"]["response_format"]
     assert response_format["json_schema"]["strict"] is True
-    assert response_format["json_schema"]["schema"]["properties"]["criteria"]
+    assert response_format["json_schema"]["schema"]["properties"]["criteria"]["required"] == [
+        c.id for c in _criteria(toolkit)
+    ]
     assert [c.id for c in grade.criteria] == [c.id for c in _criteria(toolkit)]
     assert grade.engine == "openai:stub-model"
     for criterion in grade.criteria:
@@ -107,7 +109,10 @@ def test_a_rejected_format_falls_back_once_and_is_remembered(
         Fault(score=0),  # parses, but breaks the schema's bounds
         Fault(
             content=json.dumps(
-                {"criteria": [{"id": "made_up", "score": 3, "evidence": [], "rationale": "x"}]}
+                {
+                    "addressed_to_grader": "",
+                    "criteria": {"made_up": {"score": 3, "evidence": [], "rationale": "x"}},
+                }
             )
         ),
     ],
@@ -183,15 +188,15 @@ def test_quotes_that_are_not_in_the_answer_do_not_count(
 ) -> None:
     criteria = _criteria(toolkit)
     invented = {
-        "criteria": [
-            {
-                "id": c.id,
+        "addressed_to_grader": "",
+        "criteria": {
+            c.id: {
                 "score": 4,
                 "evidence": ["The candidate described a flawless design."],
                 "rationale": "Great.",
             }
             for c in criteria
-        ]
+        },
     }
     server.enqueue(Fault(content=json.dumps(invented)))
     grade = LLMEngine(settings).grade_answer("payment_fraud_detection", "evaluation", criteria, ANSWER)
