@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from agent.clarifications import MatchParams, load_params
 from agent.content.loader import KnowledgeBase
 from agent.engines.base import Engine
 from agent.followups import FollowUpSelector, TopicMatcher
@@ -30,6 +31,9 @@ class InterviewContext:
         metadata={"help": "the interviewer moves on by itself (time, exit criteria); off for scripted runs"},
     )
     max_followups: int = field(default=3, metadata={"help": "follow-ups per phase before moving on"})
+    clarify: MatchParams = field(
+        default_factory=load_params, metadata={"help": "how clarifying questions find the note's facts"}
+    )
     _vectors: dict[str, tuple[list[Sentence], np.ndarray]] = field(default_factory=dict, repr=False)
 
     def sentences(self, text: str) -> tuple[list[Sentence], np.ndarray]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from agent.clarifications import MAX_QUESTIONS, match
 from agent.context import InterviewContext
 from agent.engines.base import TurnPlan
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES, WRAP_UP
 from agent.state import InterviewState, Turn
-
-#: Clarifying questions this close to a problem note's clarification get its answer.
-CLARIFICATION_MATCH = 0.55
 
 
 def next_phase(phase: str) -> str:
@@ -97,24 +95,24 @@ def plan_for(
 
 
 def answer_clarifying_questions(ctx: InterviewContext, state: InterviewState) -> list[tuple[str, str]]:
-    """Answer the questions in the candidate's last message from the problem note's clarifications."""
+    """Answer the questions in the candidate's last message from the problem note's clarifications.
+
+    In every phase: a candidate who asks about the label delay while designing the data pipeline
+    deserves the fact as much as one who asked it first. Unknown facts get an empty answer (the
+    engine then asks for an assumption).
+    """
     text = last_candidate_text(state)
-    if not text or "?" not in text or state["phase"] not in PHASES[:2]:
+    if not text or "?" not in text:
         return []
     sentences, vectors = ctx.sentences(text)
-    asked = [(s.text, v) for s, v in zip(sentences, vectors, strict=True) if s.question]
+    asked = [(s.text, v) for s, v in zip(sentences, vectors, strict=True) if s.question][:MAX_QUESTIONS]
     if not asked:
         return []
     note = ctx.kb.problem_note(state["problem"])
-    known = ctx.grader.statement_vectors([c.question for c in note.clarifications])
-    answers: list[tuple[str, str]] = []
-    used: set[int] = set()
-    for question, vector in asked[:4]:
-        sims = known @ vector
-        best = int(np.argmax(sims))
-        if sims[best] >= CLARIFICATION_MATCH and best not in used:
-            used.add(best)
-            answers.append((question, note.clarifications[best].answer))
-        else:
-            answers.append((question, ""))
-    return answers
+    known_questions = ctx.grader.statement_vectors([c.question for c in note.clarifications])
+    known_answers = ctx.grader.statement_vectors([c.answer for c in note.clarifications])
+    chosen = match(np.stack([v for _, v in asked]), known_questions, known_answers, ctx.clarify)
+    return [
+        (question, "" if index is None else note.clarifications[index].answer)
+        for (question, _), index in zip(asked, chosen, strict=True)
+    ]

@@ -49,5 +49,6 @@ def fixed_statements(kb: KnowledgeBase) -> list[str]:
         for phase in PHASES:
             for criterion in kb.rubric_for(problem, phase):
                 texts.update(dict.fromkeys([*criterion.evidence, *criterion.red_flags]))
-        texts.update(dict.fromkeys(c.question for c in kb.problem_note(problem).clarifications))
+        clarifications = kb.problem_note(problem).clarifications
+        texts.update(dict.fromkeys(t for c in clarifications for t in (c.question, c.answer)))
     return list(texts)

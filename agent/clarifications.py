@@ -1,0 +1,81 @@
+"""Which of a problem's known facts answers each clarifying question in a candidate's message.
+
+A question is compared with each clarification's question *and* its answer (the answer carries the
+facts a candidate asks about in their own words: "how long until we learn it was fraud" shares little
+with "where do the labels come from" but much with "half arrive within about 30 days"). The questions
+of one message are then matched to clarifications one to one, choosing the assignment with the most
+total similarity above the threshold, so that a compound message does not hand the best-matching fact
+to the first question that comes close to it. The blend and the threshold are fitted on the dev split
+of `evals/clarifications.yaml` by `python -m evals.fit_clarifications` and live in
+`clarification_params.json`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+PARAMS_PATH = Path(__file__).with_name("clarification_params.json")
+#: Questions of one message that get an answer; more are left for the next turn.
+MAX_QUESTIONS = 4
+
+
+class MatchParams(BaseModel):
+    """How questions are matched to clarifications. Written by `python -m evals.fit_clarifications`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    answer_weight: float = Field(
+        ge=0, le=1, description="weight of the answer's similarity (vs the question's)"
+    )
+    threshold: float = Field(description="blended similarity a match needs")
+    fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
+
+
+def load_params(path: Path = PARAMS_PATH) -> MatchParams:
+    """The committed matching parameters."""
+    return MatchParams.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def similarity(
+    asked: np.ndarray, known_questions: np.ndarray, known_answers: np.ndarray, params: MatchParams
+) -> np.ndarray:
+    """Blended similarity of each asked question (rows) with each clarification (columns)."""
+    w = params.answer_weight
+    blended: np.ndarray = (1 - w) * (asked @ known_questions.T) + w * (asked @ known_answers.T)
+    return blended
+
+
+def assign(scores: np.ndarray, threshold: float) -> list[int | None]:
+    """One-to-one assignment of questions (rows) to clarifications (columns) with the most total
+    similarity above the threshold; None where no clarification answers a question.
+
+    Exhaustive over at most MAX_QUESTIONS questions: a few thousand combinations at most, well under
+    a millisecond, and exact where a greedy pass is not.
+    """
+    rows = scores[:MAX_QUESTIONS]
+    options = [
+        [None, *(j for j in range(rows.shape[1]) if rows[i, j] >= threshold)] for i in range(len(rows))
+    ]
+    best: tuple[float, list[int | None]] = (-1.0, [None] * len(rows))
+    for choice in itertools.product(*options):
+        used = [j for j in choice if j is not None]
+        if len(used) != len(set(used)):
+            continue
+        gain = sum(float(rows[i, j]) - threshold for i, j in enumerate(choice) if j is not None)
+        if gain > best[0]:
+            best = (gain, list(choice))
+    return best[1]
+
+
+def match(
+    asked: np.ndarray, known_questions: np.ndarray, known_answers: np.ndarray, params: MatchParams
+) -> list[int | None]:
+    """For each asked question (embedding rows), the index of the clarification answering it, or None."""
+    if not len(asked) or not len(known_questions):
+        return [None] * min(len(asked), MAX_QUESTIONS)
+    return assign(similarity(asked, known_questions, known_answers, params), params.threshold)
