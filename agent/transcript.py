@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +19,23 @@ from agent.errors import UsageError
 SESSIONS_DIR = "sessions"
 
 
+#: Session ids become file names: letters, digits, "-" and "_" only, so no id can name a path.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_session_id(session_id: str) -> str:
+    """The id itself, or a UsageError when it is not a short name of letters, digits, "-" and "_"."""
+    if not SESSION_ID.fullmatch(session_id):
+        shown = session_id if len(session_id) <= 80 else session_id[:77] + "..."
+        raise UsageError(
+            f"bad session id {shown!r}: use up to 64 letters, digits, '-' or '_' (no paths, no '..')"
+        )
+    return session_id
+
+
 def transcript_path(home: Path, session_id: str) -> Path:
-    """Where a session's transcript lives."""
-    return home / SESSIONS_DIR / f"{session_id}.jsonl"
+    """Where a session's transcript lives (the one place a session id becomes a path)."""
+    return home / SESSIONS_DIR / f"{check_session_id(session_id)}.jsonl"
 
 
 class TranscriptWriter:

@@ -143,8 +143,10 @@ def run_followups(args: argparse.Namespace) -> int:
 def run_interview(args: argparse.Namespace) -> int:
     """Run a whole interview from a script of answers and print the transcript and the report."""
     from agent.session import Interview, build_context
-    from agent.transcript import transcript_path
+    from agent.transcript import check_session_id, transcript_path
 
+    if args.session_id is not None:
+        check_session_id(args.session_id)  # before the minutes a first index build can take
     script = read_answer_script(args.answers)
     settings = settings_from_args(args)
     toolkit = _toolkit(args)

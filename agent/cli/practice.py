@@ -45,6 +45,7 @@ def run_practice(args: argparse.Namespace) -> int:
     """Open the app."""
     from agent.content.loader import load_knowledge_base
     from agent.history import list_sessions
+    from agent.transcript import transcript_path
 
     settings = settings_from_args(args)
     backend = resolve_backend(getattr(args, "backend", None))
@@ -64,7 +65,7 @@ def run_practice(args: argparse.Namespace) -> int:
         if not unfinished:
             raise UsageError(f"no unfinished session to resume under {settings.home}")
         resume = unfinished[0].session_id
-    elif resume is not None and not (settings.home / "sessions" / f"{resume}.jsonl").is_file():
+    elif resume is not None and not transcript_path(settings.home, resume).is_file():
         raise UsageError(f"no session {resume!r} under {settings.home}")
     from tui.app import MlsdApp
 
