@@ -272,3 +272,24 @@ async def test_the_theme_and_choices_are_remembered_between_runs(app_factory: Ca
     again = app_factory()
     assert again.theme == "textual-light" and again.preferences.theme == "textual-light"
     assert (again.settings.home / "settings.json").is_file()
+
+
+async def test_an_answer_over_the_limit_is_refused_and_kept(app_factory: Callable[..., MlsdApp]) -> None:
+    from agent.cli.inputs import MAX_ANSWER_CHARS
+
+    app = app_factory(problem="video_recommendation")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ready(app))
+        box = app.screen.query_one(AnswerBox)
+        huge = "We would log every impression with its features. " * (MAX_ANSWER_CHARS // 40)
+        assert len(huge) > MAX_ANSWER_CHARS
+        box.text = huge
+        await pilot.press("enter")
+        await pilot.pause()
+        chat = app.screen.query_one(ChatLog)
+        assert len(chat.query(CandidateMessage)) == 0  # not sent, not graded
+        assert box.text == huge  # and not lost
+        assert any("the limit is" in str(n.message) for n in app._notifications)
+        box.text = "A short answer: watch time with a satisfaction guardrail."
+        await take(pilot, app, "enter")
+        assert len(chat.query(CandidateMessage)) == 1

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Markdown, Static
 
+from agent.cli.inputs import MAX_ANSWER_CHARS
 from agent.ids import PHASES
 from tui.widgets.answer_box import AnswerBox
 from tui.widgets.chat import ChatLog, InterviewerMessage
@@ -257,6 +258,14 @@ class InterviewScreen(Screen[None]):
             self.notify("The interviewer is still writing; your answer stays in the box.", timeout=3)
             return
         text = event.text
+        if len(text) > MAX_ANSWER_CHARS:  # grading 2 MB would take a minute and most of a GB
+            self.notify(
+                f"That answer is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,}. "
+                "Shorten it and press Enter again: it stays in the box.",
+                severity="error",
+                timeout=8,
+            )
+            return
         event.box.text = ""
         self.query_one(ChatLog).add_candidate(text)
         self._set_busy(True)
