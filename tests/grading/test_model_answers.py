@@ -10,8 +10,8 @@ from agent.grading.scale import overall_score, verdict_for, weighted_score
 from agent.ids import PHASE_MINUTES, PHASES
 from agent.search.embedding import Embedder
 
-MEAN_PHASE_AT_LEAST = 3.0
-STRONG_HIRES_AT_LEAST = 3
+MEAN_PHASE_AT_LEAST = 3.7
+STRONG_HIRES_AT_LEAST = 10
 
 
 def test_model_answers_grade_as_strong(kb: KnowledgeBase, embedder: Embedder) -> None:
