@@ -53,6 +53,12 @@ def _longest_run(words: list[str], reference: dict[int, set[tuple[str, ...]]]) -
     return longest
 
 
+def copied_runs(text: str, references: Iterable[str]) -> list[str]:
+    """Runs of COPY_WORDS or more words the text shares with any reference text."""
+    grams = set().union(set(), *(_grams(_words(t), COPY_WORDS) for t in references))
+    return sorted(" ".join(g) for g in _grams(_words(text), COPY_WORDS) & grams)
+
+
 def wording_report(cases: Iterable[Case], references: Iterable[str]) -> WordingReport:
     """Check every labelled phase's answers against the reference texts."""
     reference_words = [_words(t) for t in references]

@@ -10,7 +10,9 @@ from agent.grading.scale import overall_score, verdict_for, weighted_score
 from agent.ids import PHASE_MINUTES, PHASES
 from agent.search.embedding import Embedder
 
-MEAN_PHASE_AT_LEAST = 3.7
+#: Measured 3.70 mean, 68 of 70 phases >= 3.3, 10 of 10 strong hire (the floors keep a small margin).
+MEAN_PHASE_AT_LEAST = 3.65
+PHASES_AT_BAR_AT_LEAST = 67
 STRONG_HIRES_AT_LEAST = 10
 
 
@@ -30,5 +32,8 @@ def test_model_answers_grade_as_strong(kb: KnowledgeBase, embedder: Embedder) ->
     mean = sum(phase_scores) / len(phase_scores)
     strong = sum(v == "strong hire" for v in verdicts.values())
     print(f"model answers: mean phase {mean:.2f}, {strong} of {len(verdicts)} strong hire: {verdicts}")
+    at_bar = sum(score >= 3.3 for score in phase_scores)
+    print(f"{at_bar} of {len(phase_scores)} phases at 3.3 or more")
     assert mean >= MEAN_PHASE_AT_LEAST
+    assert at_bar >= PHASES_AT_BAR_AT_LEAST
     assert strong >= STRONG_HIRES_AT_LEAST
