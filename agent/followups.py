@@ -15,11 +15,13 @@ from typing import Literal
 
 import numpy as np
 
-from agent.content.loader import KnowledgeBase
+from agent.content.applicability import applicable, mentioned_elements
+from agent.content.loader import Applicability, KnowledgeBase
 from agent.content.schemas import Criterion
 from agent.grading.scale import is_solid
 from agent.grading.sentences import Sentence
 from agent.search.index import KnowledgeIndex, SearchHit
+from agent.state import Turn
 
 Reason = Literal["dig_deeper", "gap", "critical_topic"]
 
@@ -100,12 +102,31 @@ class TopicMatcher:
         return topics
 
 
+def interview_answers(turns: Sequence[Turn]) -> list[str]:
+    """Every answer the candidate has given in the interview, oldest first."""
+    return [t["text"] for t in turns if t["role"] == "candidate" and t["kind"] == "answer"]
+
+
+def curveball_applies(kb: KnowledgeBase, problem: str, answers: Sequence[str]) -> bool:
+    """The problem's curveball may be sprung: every element it presupposes was mentioned in an answer."""
+    return set(kb.problem_note(problem).curveball.presupposes) <= mentioned_elements(answers)
+
+
 class FollowUpSelector:
     """Picks the next follow-ups for a phase and problem from the knowledge base."""
 
-    def __init__(self, index: KnowledgeIndex) -> None:
+    def __init__(self, index: KnowledgeIndex, kb: KnowledgeBase) -> None:
         self.index = index
+        self.kb = kb
+        self._rules: dict[str, Applicability] = kb.applicability()
         self._pools: dict[tuple[str, str], tuple[list[SearchHit], np.ndarray]] = {}
+
+    def applicable(self, unit_id: str, problem: str, mentioned: set[str]) -> bool:
+        """The follow-up fits the problem's kinds and the interview mentioned all it presupposes."""
+        rule = self._rules.get(unit_id)
+        if rule is None:  # not in this knowledge base (a stale index): never ask it
+            return False
+        return applicable(rule.kinds, rule.presupposes, self.kb.problem_kinds(problem), mentioned)
 
     def _pool(self, phase: str, problem: str) -> tuple[list[SearchHit], np.ndarray]:
         key = (phase, problem)
@@ -123,10 +144,18 @@ class FollowUpSelector:
         critical_unseen: Iterable[str] = (),
         asked: Iterable[str] = (),
         probed_topics: Sequence[str] = (),
+        answers: Sequence[str] = (),
         k: int = 3,
     ) -> list[FollowUpChoice]:
-        """The k best follow-ups, each on a different topic, never one already asked."""
+        """The k best applicable follow-ups, each on a different topic, never one already asked.
+
+        `answers` are the interview's answers so far: a follow-up that presupposes a design element
+        (embeddings, a candidate generator ...) is only asked once one of them mentioned it.
+        """
         hits, vectors = self._pool(phase, problem)
+        mentioned = mentioned_elements(answers)
+        keep = [i for i, hit in enumerate(hits) if self.applicable(hit.id, problem, mentioned)]
+        hits, vectors = [hits[i] for i in keep], vectors[keep]
         if not hits:
             return []
         if len(sentence_vectors):

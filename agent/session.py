@@ -63,7 +63,7 @@ def build_context(
         kb=toolkit.kb,
         engine=engine or OfflineEngine(toolkit.grader),
         grader=toolkit.grader,
-        selector=like.selector if like else FollowUpSelector(toolkit.index),
+        selector=like.selector if like else FollowUpSelector(toolkit.index, toolkit.kb),
         topics=like.topics if like else TopicMatcher(toolkit.index, toolkit.kb),
         auto_advance=auto_advance,
     )

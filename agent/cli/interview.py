@@ -123,12 +123,13 @@ def run_followups(args: argparse.Namespace) -> int:
     gaps = uncovered_topics(criteria, {c.id: c.score for c in grade.criteria})
     seen = TopicMatcher(toolkit.index, toolkit.kb).seen(sentences, vectors)
     critical = [t for t in toolkit.kb.problem_note(args.problem).critical_topics if t not in seen]
-    choices = FollowUpSelector(toolkit.index).choose(
+    choices = FollowUpSelector(toolkit.index, toolkit.kb).choose(
         problem=args.problem,
         phase=args.phase,
         sentence_vectors=vectors,
         gap_topics=gaps,
         critical_unseen=critical,
+        answers=[answer],
         k=args.k,
     )
     if args.json:

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from agent.cli.output import print_json, settings_from_args, stderr
+from agent.content.hints import lint
 from agent.content.units import UNIT_KINDS, build_units
-from agent.errors import UsageError
+from agent.errors import ContentError, UsageError
 from agent.ids import PHASES
 from agent.search.index import Progress
 from agent.search.service import load_kb, ready_index
@@ -132,6 +133,12 @@ def run_check(args: argparse.Namespace) -> int:
     """Validate and cross-check every content file."""
     settings = settings_from_args(args)
     kb = load_kb(settings)
+    problems = lint(kb)
+    if problems:
+        # Applicability: foreign vocabulary on a problem, or a question taking a design element for granted.
+        for problem in problems[1:]:
+            stderr().print(f"error: {problem}", markup=False, highlight=False)
+        raise ContentError(problems[0].path, problems[0].field, problems[0].message)
     units = build_units(kb)
     summary = {
         "knowledge_dir": str(settings.knowledge_dir),

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from agent.content.applicability import fits
 from agent.content.schemas import (
     Criterion,
     PhaseNote,
@@ -67,6 +68,19 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Applicability:
+    """Where a follow-up or curveball may be asked: problem kinds, presupposed elements, listed problems."""
+
+    kinds: tuple[str, ...]
+    presupposes: tuple[str, ...]
+    problems: tuple[str, ...]  # empty: every problem whose kinds fit
+
+    def reaches(self, problem: str, problem_kinds: list[str]) -> bool:
+        """The question is in this problem's pool: listed (or unrestricted) and of a fitting kind."""
+        return (not self.problems or problem in self.problems) and fits(self.kinds, problem_kinds)
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """All content, validated and cross-checked."""
 
@@ -95,6 +109,31 @@ class KnowledgeBase:
         meta = self.problems[problem].meta
         assert isinstance(meta, ProblemNote)
         return meta
+
+    def problem_kinds(self, problem: str) -> list[str]:
+        """The kinds of a problem (ranking, classification, ...)."""
+        return list(self.problem_note(problem).kinds)
+
+    def applicability(self) -> dict[str, Applicability]:
+        """Every follow-up's and curveball's rule, by unit id (`...#followup-<i>`, `...#curveball`)."""
+        rules: dict[str, Applicability] = {}
+        for group in (self.phases, self.topics, self.problems):
+            for note in group.values():
+                meta = note.meta
+                note_kinds = meta.kinds if isinstance(meta, TopicNote | ProblemNote) else []
+                note_problems = meta.problems if isinstance(meta, TopicNote) else []
+                if isinstance(meta, ProblemNote):
+                    note_problems = [meta.id]
+                    rules[f"{note.source}#curveball"] = Applicability(
+                        tuple(meta.kinds), tuple(meta.curveball.presupposes), (meta.id,)
+                    )
+                for i, followup in enumerate(meta_followups(meta)):
+                    rules[f"{note.source}#followup-{i}"] = Applicability(
+                        tuple(followup.kinds or note_kinds),
+                        tuple(followup.presupposes),
+                        tuple(followup.problems or note_problems),
+                    )
+        return rules
 
     def rubric_for(self, problem: str, phase: str) -> list[Criterion]:
         """The phase rubric with the problem's overlay applied; weights renormalised to 1."""
@@ -238,6 +277,7 @@ def load_knowledge_base(knowledge_dir: Path, rubrics_dir: Path) -> KnowledgeBase
     kb = KnowledgeBase(knowledge_dir, rubrics_dir, phases, topics, problems, rubrics, overlays)
     _check_problem_references(kb)
     _check_unique_questions(kb)
+    _check_kinds(kb)
     return kb
 
 
@@ -303,3 +343,18 @@ def _check_unique_questions(kb: KnowledgeBase) -> None:
                         note.path, f"followups.{i}.question", f"the same question is already in {seen[key]}"
                     )
                 seen[key] = note.source
+
+
+def _check_kinds(kb: KnowledgeBase) -> None:
+    """A follow-up must fit at least one problem it may be asked on (its kinds against their kinds)."""
+    rules = kb.applicability()
+    for group in (kb.phases, kb.topics, kb.problems):
+        for note in group.values():
+            for i, followup in enumerate(meta_followups(note.meta)):
+                rule = rules[f"{note.source}#followup-{i}"]
+                if not any(rule.reaches(p, kb.problem_kinds(p)) for p in rule.problems or kb.problems):
+                    raise ContentError(
+                        note.path,
+                        f"followups.{i}.kinds" if followup.kinds else "kinds",
+                        f"the follow-up fits no problem it may be asked on (kinds: {', '.join(rule.kinds)})",
+                    )

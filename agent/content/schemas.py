@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from agent.content.applicability import ELEMENTS
 from agent.ids import PHASES, TOPICS
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -25,6 +26,15 @@ def _check_phase(value: str) -> str:
 def _check_topic(value: str) -> str:
     if value not in TOPICS:
         raise ValueError(f"{value!r} is not a topic id (see the topic list in SPEC.md)")
+    return value
+
+
+def _check_element(value: str) -> str:
+    if value not in ELEMENTS:
+        raise ValueError(
+            f"{value!r} is not a design element id (expected one of: {', '.join(ELEMENTS)}; "
+            "see agent/content/applicability.py)"
+        )
     return value
 
 
@@ -54,6 +64,9 @@ ModelAnswer = Annotated[str, StringConstraints(strip_whitespace=True), AfterVali
 PhaseRef = Annotated[str, AfterValidator(_check_phase)]
 TopicRef = Annotated[str, AfterValidator(_check_topic)]
 Slug = Annotated[str, AfterValidator(_check_slug)]
+ElementRef = Annotated[str, AfterValidator(_check_element)]
+#: Problem kinds; the meanings are in agent/content/applicability.py (PROBLEM_KINDS).
+ProblemKind = Literal["ranking", "recommendation", "search", "ads", "classification", "fraud", "moderation"]
 Question = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=15), AfterValidator(_check_question)
 ]
@@ -85,12 +98,24 @@ class FollowUp(Strict):
         default_factory=list, description="problems it is specific to; empty inherits from the note"
     )
     look_for: Text = Field(description="what a strong answer to this question contains")
+    kinds: list[ProblemKind] = Field(
+        default_factory=list, description="problem kinds it fits; empty inherits the note's kinds"
+    )
+    presupposes: list[ElementRef] = Field(
+        default_factory=list, description="design elements the candidate must have mentioned first"
+    )
 
 
 class TopicFollowUp(FollowUp):
     """A follow-up in a phase or problem note, which must say which topic it probes."""
 
     topic: TopicRef
+
+
+class PhaseFollowUp(TopicFollowUp):
+    """A follow-up in a phase note: phase notes fit every problem, so the follow-up must state its kinds."""
+
+    kinds: list[ProblemKind] = Field(min_length=1, description="problem kinds it fits")
 
 
 class TopicNote(Strict):
@@ -112,6 +137,7 @@ class TopicNote(Strict):
     )
     phases: list[PhaseRef] = Field(min_length=1, description="phases where the topic usually comes up")
     problems: list[Slug] = Field(description="problems where it bites hardest; empty means every problem")
+    kinds: list[ProblemKind] = Field(min_length=1, description="problem kinds its follow-ups fit by default")
     followups: list[FollowUp] = Field(min_length=4)
 
     @model_validator(mode="after")
@@ -130,7 +156,7 @@ class PhaseNote(Strict):
     opening_questions: list[Question] = Field(min_length=2)
     exit_criteria: list[Text] = Field(min_length=2)
     hints: list[Text] = Field(min_length=2, description="nudges for a stuck candidate, mildest first")
-    followups: list[TopicFollowUp] = Field(default_factory=list)
+    followups: list[PhaseFollowUp] = Field(default_factory=list)
 
 
 class Clarification(Strict):
@@ -147,6 +173,9 @@ class Curveball(Strict):
     change: Text = Field(description="the change, as the interviewer states it")
     look_for: Text
     topics: list[TopicRef] = Field(min_length=1)
+    presupposes: list[ElementRef] = Field(
+        default_factory=list, description="design elements the candidate must have mentioned first"
+    )
 
 
 class ProblemNote(Strict):
@@ -156,6 +185,7 @@ class ProblemNote(Strict):
     id: Slug
     title: Text
     difficulty: Literal["medium", "hard"]
+    kinds: list[ProblemKind] = Field(min_length=1, description="what sort of system the problem is")
     prompt: Text = Field(description="the problem as the interviewer states it")
     clarifications: list[Clarification] = Field(min_length=4)
     strong_design: dict[PhaseRef, list[Text]] = Field(description="per phase, what a strong design covers")

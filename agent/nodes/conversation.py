@@ -7,9 +7,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from agent.content.hints import hints_for, hints_given, pending_question
 from agent.context import InterviewContext
 from agent.engines.base import opening_plan
-from agent.followups import FollowUpChoice
+from agent.followups import FollowUpChoice, interview_answers
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
 from agent.nodes.grading import gap_topics, phase_result
@@ -99,6 +100,7 @@ def followup_choices(ctx: InterviewContext, state: InterviewState, k: int) -> li
         critical_unseen=[t for t in critical if t not in state["topics_seen"]],
         asked=state["asked"],
         probed_topics=probed,
+        answers=interview_answers(state["turns"]),
         k=k,
     )
 
@@ -126,17 +128,19 @@ def ask_followup(state: InterviewState, runtime: Runtime[InterviewContext]) -> d
 
 
 def give_hint(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
-    """Give the phase's next hint, mildest first."""
+    """Give the next hint for the pending question on this problem, mildest first."""
     ctx = runtime.context
     phase = state["phase"]
-    used = state["hints_used"].get(phase, 0)
-    hints = ctx.kb.phase_note(phase).hints if phase in PHASES else []
+    used = hints_given(state["turns"])
+    pending = pending_question(state["turns"], state["asked"])
+    hints = hints_for(ctx.kb, state["problem"], phase, pending) if phase in PHASES else []
     if used >= len(hints):
         # An empty hint tells the engine the hints are used up.
         turn = interviewer_turn(ctx, state, plan_for(ctx, state, "hint", ""))
         return {"turns": [turn], "last_input": None}
     turn = interviewer_turn(ctx, state, plan_for(ctx, state, "hint", hints[used]))
-    return {"turns": [turn], "hints_used": {**state["hints_used"], phase: used + 1}, "last_input": None}
+    in_phase = state["hints_used"].get(phase, 0)
+    return {"turns": [turn], "hints_used": {**state["hints_used"], phase: in_phase + 1}, "last_input": None}
 
 
 def spring_curveball(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:

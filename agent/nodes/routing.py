@@ -7,6 +7,7 @@ from typing import Literal
 from langgraph.runtime import Runtime
 
 from agent.context import InterviewContext
+from agent.followups import curveball_applies, interview_answers
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import phase_answers, phase_budget_s, phase_elapsed_s
 from agent.nodes.conversation import is_stuck
@@ -43,7 +44,11 @@ def route_after_grade(state: InterviewState, runtime: Runtime[InterviewContext])
     if is_stuck(text) and state["hints_used"].get(phase, 0) < hints:
         return "give_hint"
     curveball = ctx.kb.problem_note(state["problem"]).curveball
-    if not state["curveball_done"] and curveball.phase == phase:
+    if (
+        not state["curveball_done"]
+        and curveball.phase == phase
+        and curveball_applies(ctx.kb, state["problem"], interview_answers(state["turns"]))
+    ):
         return "spring_curveball"
     if ctx.auto_advance and (
         phase_elapsed_s(state) >= phase_budget_s(state)
