@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent.content.loader import validate_model
 from agent.content.schemas import Criterion
@@ -41,6 +41,18 @@ class Templates(BaseModel):
     wrap_up: dict[WrapUp, list[str]]
     closing: list[str] = Field(min_length=1)
     wrap_up_answer: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fallbacks(self) -> Templates:
+        """Every keyed slot has lines for its fallback key, used when a reason or tone has none."""
+        for name, slot, key in (
+            ("transition", self.transition, "followups"),
+            ("followup_ack", self.followup_ack, "weak"),
+            ("wrap_up", self.wrap_up, "early"),
+        ):
+            if not slot.get(key):  # type: ignore[call-overload]
+                raise ValueError(f"{name} needs lines under {key!r}")
+        return self
 
 
 def load_templates(path: Path = TEMPLATES) -> Templates:

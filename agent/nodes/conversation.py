@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -40,7 +41,8 @@ def start(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str
         "last_input": None,
         "report": None,
     }
-    turn = interviewer_turn(ctx, initial, opening_plan(ctx.kb, state["problem"]))
+    plan = replace(opening_plan(ctx.kb, state["problem"]), salt=policy.turn_salt(state["session_id"], 0))
+    turn = interviewer_turn(ctx, initial, plan)
     return {**{k: v for k, v in initial.items() if k not in ("turns", "grades", "asked")}, "turns": [turn]}
 
 
