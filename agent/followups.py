@@ -9,7 +9,7 @@ critical topics they skipped turn into gaps worth probing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,8 +17,6 @@ import numpy as np
 
 from agent.content.applicability import applicable, mentioned_elements
 from agent.content.loader import Applicability, KnowledgeBase
-from agent.content.schemas import Criterion
-from agent.grading.scale import is_solid
 from agent.grading.sentences import Sentence
 from agent.search.index import KnowledgeIndex, SearchHit
 from agent.state import Turn
@@ -29,15 +27,6 @@ Reason = Literal["dig_deeper", "gap", "critical_topic"]
 TOPIC_SEEN = 0.55
 #: Relevance below which a follow-up is chosen for a gap rather than to dig deeper.
 DIG_DEEPER = 0.45
-
-
-def uncovered_topics(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> list[str]:
-    """Topics of the criteria without solid evidence yet, heaviest criteria first."""
-    topics: list[str] = []
-    for criterion in sorted(criteria, key=lambda c: -c.weight):
-        if not is_solid(best.get(criterion.id)):
-            topics += [t for t in criterion.topics if t not in topics]
-    return topics
 
 
 @dataclass(frozen=True)

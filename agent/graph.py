@@ -1,8 +1,9 @@
 """The interviewer as a LangGraph state machine. Assembled here and nowhere else.
 
 start -> wait_for_candidate -> (route_input)
-    grade_answer -> (route_after_grade) -> ask_followup | give_hint | spring_curveball | advance_phase
-    give_hint | advance_phase -> wait_for_candidate
+    grade_answer -> (route_after_grade)
+        -> ask_followup | challenge_claim | give_hint | spring_curveball | advance_phase
+    challenge_claim | give_hint | advance_phase -> wait_for_candidate
     finish -> END
 """
 
@@ -16,6 +17,7 @@ from agent.context import InterviewContext
 from agent.nodes.conversation import (
     advance_phase,
     ask_followup,
+    challenge_claim,
     give_hint,
     spring_curveball,
     start,
@@ -33,6 +35,7 @@ def build_graph() -> StateGraph[InterviewState, InterviewContext, InterviewInput
     builder.add_node("wait_for_candidate", wait_for_candidate)
     builder.add_node("grade_answer", grade_answer)
     builder.add_node("ask_followup", ask_followup)
+    builder.add_node("challenge_claim", challenge_claim)
     builder.add_node("give_hint", give_hint)
     builder.add_node("spring_curveball", spring_curveball)
     builder.add_node("advance_phase", advance_phase)
@@ -42,7 +45,7 @@ def build_graph() -> StateGraph[InterviewState, InterviewContext, InterviewInput
     builder.add_edge("start", "wait_for_candidate")
     builder.add_conditional_edges("wait_for_candidate", route_input)
     builder.add_conditional_edges("grade_answer", route_after_grade)
-    for node in ("ask_followup", "give_hint", "spring_curveball"):
+    for node in ("ask_followup", "challenge_claim", "give_hint", "spring_curveball"):
         builder.add_edge(node, "wait_for_candidate")
     builder.add_conditional_edges("advance_phase", _after_advance)
     builder.add_edge("finish", END)

@@ -24,6 +24,7 @@ class Turn(TypedDict):
     engine: NotRequired[str]  # interviewer turns: the engine that wrote it (offline or openai:<model>)
     topic: NotRequired[str]  # follow-ups: the topic probed
     source: NotRequired[str]  # follow-ups: the knowledge note it came from
+    quote: NotRequired[str]  # challenges: the candidate's words quoted back
 
 
 class GradeRecord(TypedDict):
@@ -35,6 +36,9 @@ class GradeRecord(TypedDict):
     engine: str
     flags: list[str]
     score: float
+    topics: NotRequired[list[str]]  # topics the answer raised (named or matched by meaning)
+    covered: NotRequired[list[str]]  # of those, the ones its grade shows it covered well
+    claims: NotRequired[list[dict[str, str | None]]]  # red flags it asserted (agent.policy.Claim)
 
 
 class PhaseResult(TypedDict):
@@ -77,7 +81,9 @@ class InterviewState(InterviewInput):
     grades: Annotated[list[GradeRecord], operator.add]  # per-answer grades
     phase_results: dict[str, PhaseResult]  # finished phases
     asked: Annotated[list[str], operator.add]  # ids of follow-up units already asked
-    topics_seen: list[str]  # topics the candidate has covered so far
+    topics_seen: list[str]  # topics the candidate has raised so far
+    topics_covered: NotRequired[list[str]]  # topics some answer covered well: not probed again
+    challenged: NotRequired[list[str]]  # red flags already challenged (never twice)
     hints_used: dict[str, int]  # per phase
     followups_in_phase: int  # follow-ups asked in the current phase
     curveball_done: bool

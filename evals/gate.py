@@ -167,6 +167,24 @@ def _compare_metrics(
             regressions,
             improvements,
         )
+    _check(
+        "wrong_claims_challenged",
+        now.get("wrong_claims_challenged"),
+        before.get("wrong_claims_challenged"),
+        0.0,
+        +1,
+        regressions,
+        improvements,
+    )
+    _check(
+        "covered_repeats",
+        now.get("covered_repeats"),
+        before.get("covered_repeats"),
+        0.0,
+        -1,
+        regressions,
+        improvements,
+    )
     _check("phase_flow", now["phase_flow"], before.get("phase_flow"), 0.0, +1, regressions, improvements)
     _check(
         "evidence_validity",

@@ -181,6 +181,12 @@ def suite_metrics(results: Sequence[dict[str, Any]], k: int = 3) -> dict[str, An
         by_kind[profile] = max(by_kind.get(profile, 1.0), score)
     metrics["adversarial_by_profile"] = dict(sorted(by_kind.items()))
     metrics["adversarial_mean"] = float(np.mean(adversarial)) if adversarial else float("nan")
+    claims = [c for r in results for c in r.get("wrong_claims", [])]
+    metrics["wrong_claims"] = len(claims)
+    metrics["wrong_claims_challenged"] = (
+        sum(c["challenged"] for c in claims) / len(claims) if claims else float("nan")
+    )
+    metrics["covered_repeats"] = sum(len(r.get("covered_repeats", [])) for r in results)
     metrics["phase_flow"] = sum(r["flow"]["ok"] for r in results) / len(results) if results else float("nan")
     metrics["evidence_validity"] = verbatim / quotes if quotes else 1.0
     metrics["evidence_quotes"] = quotes

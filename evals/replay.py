@@ -9,6 +9,7 @@ when the graph leaves a phase before the recorded answers run out, the rest are 
 from __future__ import annotations
 
 import itertools
+import re
 import tempfile
 import time
 from collections import deque
@@ -24,7 +25,7 @@ from evals.dataset import CandidateInput, Case
 
 ORDER = (*PHASES, WRAP_UP)
 #: Interviewer turns that keep a phase going; none may start after the phase's budget is spent.
-PROBING = ("followup", "curveball", "hint")
+PROBING = ("followup", "challenge", "curveball", "hint")
 
 
 def replay_case(
@@ -39,7 +40,9 @@ def replay_case(
     for item in case.inputs:
         queues.setdefault(item.phase, deque()).append(item)
     probes = {(p.phase, p.answer): p for p in case.labels.probes}
+    claims = {(c.phase, c.answer) for c in case.labels.wrong_claims}
     ranked: dict[tuple[str, int], list[str]] = {}
+    replies: dict[tuple[str, int], dict[str, Any]] = {}
     dropped = 0
     with tempfile.TemporaryDirectory(prefix="mlsd-eval-") as home:
         interview = Interview.create(
@@ -63,7 +66,10 @@ def replay_case(
                 continue
             item = queues[phase].popleft()
             asked_before = list(values["asked"])
-            interview.send(item.text, action=item.action, seconds=item.seconds)
+            new = interview.send(item.text, action=item.action, seconds=item.seconds)
+            if item.action == "answer" and (phase, item.answer_index) in claims:
+                reply = next((dict(t) for t in new if t["role"] == "interviewer"), {})
+                replies[(phase, item.answer_index or 0)] = reply
             if item.action == "answer" and (phase, item.answer_index) in probes:
                 key = (phase, item.answer_index or 0)
                 ranked[key] = _ranked_topics(context, interview.values(), phase, asked_before, k)
@@ -94,6 +100,17 @@ def replay_case(
             for p in case.labels.probes
         ],
         "flow": phase_flow(values["turns"], case.length, dropped),
+        "wrong_claims": [
+            {
+                "phase": c.phase,
+                "answer": c.answer,
+                "quote": c.quote,
+                "reply_kind": replies.get((c.phase, c.answer), {}).get("kind"),
+                "challenged": challenged(c.quote, replies.get((c.phase, c.answer), {})),
+            }
+            for c in case.labels.wrong_claims
+        ],
+        "covered_repeats": covered_repeats(values["turns"], values["grades"]),
         "evidence": evidence_validity(values["turns"], values["grades"]),
         "usage": _usage(engine),
         "seconds": round(time.perf_counter() - started, 3),
@@ -116,6 +133,38 @@ def _ranked_topics(
     )
     view = {**values, "phase": phase, "asked": asked_before, "turns": turns[: last_answer + 1]}
     return [choice.topic for choice in followup_choices(context, view, k)]  # type: ignore[arg-type]
+
+
+def challenged(quote: str, reply: dict[str, Any]) -> bool:
+    """The interviewer's reply challenges the labelled claim: a challenge quoting the same words."""
+    if reply.get("kind") != "challenge":
+        return False
+    said = set(_words(str(reply.get("quote", ""))))
+    labelled = set(_words(quote))
+    return bool(said and labelled) and len(said & labelled) >= 0.5 * min(len(said), len(labelled))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def covered_repeats(turns: list[dict[str, Any]], grades: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Follow-ups on a topic an earlier answer had already covered well (target: none).
+
+    "Earlier" is before the answer the follow-up replies to: digging into what that answer just
+    raised is depth, not a repeat.
+    """
+    repeats: list[dict[str, Any]] = []
+    latest = -1
+    for i, turn in enumerate(turns):
+        if turn["role"] == "candidate" and turn.get("kind") == "answer":
+            latest = i
+        if turn["role"] != "interviewer" or turn.get("kind") != "followup" or "topic" not in turn:
+            continue
+        covered = {t for g in grades if g.get("turn", -1) < latest for t in g.get("covered", [])}
+        if turn["topic"] in covered:
+            repeats.append({"turn": i, "phase": turn["phase"], "topic": turn["topic"]})
+    return repeats
 
 
 def phase_flow(turns: list[dict[str, Any]], length: int, dropped: int) -> dict[str, Any]:

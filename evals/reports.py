@@ -46,6 +46,9 @@ def print_summary(
     console.print(
         f"adversarial max {_fmt(metrics['adversarial_max'])}   phase flow {_fmt(metrics['phase_flow'])}   "
         f"evidence verbatim {_fmt(metrics['evidence_validity'])} of {metrics['evidence_quotes']} quotes"
+        f"\nwrong claims challenged {_fmt(metrics.get('wrong_claims_challenged', float('nan')))}"
+        f" of {metrics.get('wrong_claims', 0)}"
+        f"   follow-ups on covered ground {metrics.get('covered_repeats', 0)}"
         + (
             f"   tokens {int(usage.get('prompt_tokens', 0))}+{int(usage.get('completion_tokens', 0))}"
             f"   cost ${usage.get('cost_usd', 0):.4f}"

@@ -109,7 +109,8 @@ def run_grade(args: argparse.Namespace) -> int:
 
 def run_followups(args: argparse.Namespace) -> int:
     """Print the follow-ups an interviewer would ask next, best first."""
-    from agent.followups import FollowUpSelector, TopicMatcher, uncovered_topics
+    from agent import policy
+    from agent.followups import FollowUpSelector, TopicMatcher
 
     answer = read_answer(args.answer_file)
     if args.k < 1:
@@ -120,15 +121,20 @@ def run_followups(args: argparse.Namespace) -> int:
     # Gaps come from the offline grade: deterministic and free, whichever engine phrases the questions.
     grade = toolkit.grader.grade(args.phase, criteria, answer)
     sentences, vectors = toolkit.grader.sentence_vectors(answer)
-    gaps = uncovered_topics(criteria, {c.id: c.score for c in grade.criteria})
     seen = TopicMatcher(toolkit.index, toolkit.kb).seen(sentences, vectors)
-    critical = [t for t in toolkit.kb.problem_note(args.problem).critical_topics if t not in seen]
-    choices = FollowUpSelector(toolkit.index, toolkit.kb).choose(
+    # The same rule as the interview's, as if this answer were the interview's first.
+    probe = policy.ProbeState(
+        gaps=policy.uncovered_topics(criteria, policy.coverage(criteria, [grade], args.phase)),
+        critical_unseen=[t for t in toolkit.kb.problem_note(args.problem).critical_topics if t not in seen],
+        covered=policy.covered_well(criteria, grade.criteria, grade.flags, seen),
+        seed="",
+    )
+    choices = policy.choose_followups(
+        FollowUpSelector(toolkit.index, toolkit.kb),
         problem=args.problem,
         phase=args.phase,
-        sentence_vectors=vectors,
-        gap_topics=gaps,
-        critical_unseen=critical,
+        answer_vectors=vectors,
+        probe=probe,
         answers=[answer],
         k=args.k,
     )

@@ -19,7 +19,7 @@ OnToken = Callable[[str], None]
 class TurnPlan:
     """What the interviewer's next message must do; the engine decides how to say it."""
 
-    kind: str  # opening | followup | hint | curveball | wrap_up | closing
+    kind: str  # opening | followup | challenge | hint | curveball | wrap_up | closing
     phase: str
     phase_title: str
     problem_title: str
@@ -28,7 +28,9 @@ class TurnPlan:
     last_answer: str | None = None  # the candidate's last message (untrusted text)
     answers_to_questions: Sequence[tuple[str, str]] = ()  # the candidate's clarifying questions, answered
     previous_phase_title: str | None = None  # set when this message moves to a new phase
-    salt: int = 0  # varies template choices deterministically
+    salt: int = 0  # varies template choices: seeded by the session id and the turn
+    tone: str | None = None  # follow-ups: how the last answer landed (solid | weak)
+    reason: str | None = None  # phase openings: why the last phase ended; wrap-up: time | early
 
 
 def opening_plan(kb: KnowledgeBase, problem: str) -> TurnPlan:

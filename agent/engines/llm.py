@@ -108,6 +108,17 @@ def verbatim(quote: str, answer: str) -> str | None:
     return answer[positions[start] : positions[start + len(target) - 1] + 1]
 
 
+#: Why the interview moves on, told to the model so its transition fits (never "time's up" early).
+_REASONS = {
+    "time": "The previous phase's time is up.",
+    "covered": "The candidate covered the previous phase well; time remains.",
+    "followups": "The previous phase's follow-up questions are done; time remains.",
+    "skipped": "The candidate asked to move on.",
+    "exhausted": "There is nothing more to ask in the previous phase; time remains.",
+    "early": "The design part ended before the interview's time ran out.",
+}
+
+
 class LLMEngine:
     """Interviewer turns and grades from a model behind an OpenAI-compatible Chat Completions server."""
 
@@ -143,6 +154,8 @@ class LLMEngine:
     def say(self, plan: TurnPlan, on_token: OnToken | None = None) -> str:
         """Stream the interviewer's message for the plan."""
         facts = [f"The problem statement: {plan.problem_prompt}"] if plan.problem_prompt else []
+        if plan.reason in _REASONS:
+            facts.append(_REASONS[plan.reason])
         facts += [
             f"The candidate asked: {untrusted(q)} Answer: {a}" for q, a in plan.answers_to_questions if a
         ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent.content.loader import validate_model
 from agent.content.schemas import Criterion
@@ -15,6 +16,11 @@ from agent.grading.models import AnswerGrade
 from agent.grading.offline import OfflineGrader
 
 TEMPLATES = Path(__file__).with_name("offline_templates.yaml")
+#: The keys of the slots chosen by a reason or a tone (see agent.policy and agent.nodes.conversation).
+Transition = Literal["time", "covered", "followups", "skipped", "exhausted"]
+Tone = Literal["solid", "weak"]
+WrapUp = Literal["time", "early"]
+K = TypeVar("K", bound=str)
 
 
 class Templates(BaseModel):
@@ -24,16 +30,29 @@ class Templates(BaseModel):
 
     greeting: list[str] = Field(min_length=1)
     first_question_intro: list[str] = Field(min_length=1)
-    transition: list[str] = Field(min_length=1)
-    followup_ack: list[str] = Field(min_length=1)
+    transition: dict[Transition, list[str]]
+    followup_ack: dict[Tone, list[str]]
+    challenge: list[str] = Field(min_length=1)
     clarification_answer: str
     clarification_unknown: str
     hint: list[str] = Field(min_length=1)
     hints_exhausted: str
     curveball: list[str] = Field(min_length=1)
-    wrap_up: list[str] = Field(min_length=1)
+    wrap_up: dict[WrapUp, list[str]]
     closing: list[str] = Field(min_length=1)
     wrap_up_answer: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fallbacks(self) -> Templates:
+        """Every keyed slot has lines for its fallback key, used when a reason or tone has none."""
+        for name, slot, key in (
+            ("transition", self.transition, "followups"),
+            ("followup_ack", self.followup_ack, "weak"),
+            ("wrap_up", self.wrap_up, "early"),
+        ):
+            if not slot.get(key):  # type: ignore[call-overload]
+                raise ValueError(f"{name} needs lines under {key!r}")
+        return self
 
 
 def load_templates(path: Path = TEMPLATES) -> Templates:
@@ -43,6 +62,12 @@ def load_templates(path: Path = TEMPLATES) -> Templates:
 
 def _pick(options: Sequence[str], salt: int) -> str:
     return options[salt % len(options)]
+
+
+def _slot(options: Mapping[K, list[str]], key: str | None, fallback: K, salt: int) -> str:
+    """A variant of the slot for this key (a reason, a tone), or of the fallback key."""
+    chosen = next((lines for k, lines in options.items() if k == key and lines), None)
+    return _pick(chosen or options[fallback], salt)
 
 
 def compose_turn(templates: Templates, plan: TurnPlan) -> str:
@@ -58,18 +83,22 @@ def compose_turn(templates: Templates, plan: TurnPlan) -> str:
             parts.insert(1, plan.problem_prompt)
             parts.append(_pick(t.first_question_intro, salt))
         elif plan.previous_phase_title is not None:
-            parts.append(_pick(t.transition, salt).format(phase_title=plan.phase_title.lower()))
+            # Titles as written ("Frame it as an ML problem"), never lower-cased.
+            line = _slot(t.transition, plan.reason, "followups", salt)
+            parts.append(line.format(phase_title=plan.phase_title))
         parts.append(plan.question)
     elif plan.kind == "followup":
         if not parts:
-            parts.append(_pick(t.followup_ack, salt))
+            parts.append(_slot(t.followup_ack, plan.tone, "weak", salt))
         parts.append(plan.question)
+    elif plan.kind == "challenge":
+        parts.append(_pick(t.challenge, salt).format(quote=plan.question))
     elif plan.kind == "hint":
         parts.append(_pick(t.hint, salt).format(hint=plan.question) if plan.question else t.hints_exhausted)
     elif plan.kind == "curveball":
         parts.append(_pick(t.curveball, salt).format(change=plan.question))
     elif plan.kind == "wrap_up":
-        parts.append(_pick(t.wrap_up, salt))
+        parts.append(_slot(t.wrap_up, plan.reason, "early", salt))
     elif plan.kind == "closing":
         if plan.last_answer and "?" in plan.last_answer:
             parts.append(_pick(t.wrap_up_answer, salt))

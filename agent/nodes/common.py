@@ -8,6 +8,7 @@ from agent.clarifications import MAX_QUESTIONS, match
 from agent.context import InterviewContext
 from agent.engines.base import TurnPlan
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES, WRAP_UP
+from agent.policy import turn_salt
 from agent.state import InterviewState, Turn
 
 
@@ -89,7 +90,9 @@ def plan_for(
         question=question,
         last_answer=last_candidate_text(state),
         answers_to_questions=answer_clarifying_questions(ctx, state),
-        salt=len(state["turns"]),
+        # Seeded by the session: another practice of the problem is worded differently, a replay of
+        # this session (same id) is worded the same.
+        salt=turn_salt(state["session_id"], len(state["turns"])),
         **extra,  # type: ignore[arg-type]
     )
 

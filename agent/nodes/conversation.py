@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from agent import policy
 from agent.content.hints import hints_for, hints_given, pending_question
 from agent.context import InterviewContext
 from agent.engines.base import opening_plan
 from agent.followups import FollowUpChoice, interview_answers
+from agent.grading.models import CriterionGrade
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
-from agent.nodes.grading import gap_topics, phase_result
+from agent.nodes.grading import gap_topics, move_on_reason, pending_claim, phase_result
 from agent.state import CandidateInput, InterviewState, Turn
-
-_STUCK_WORDS = (
-    "don't know",
-    "dont know",
-    "not sure",
-    "no idea",
-    "i'm stuck",
-    "im stuck",
-    "can you give me a hint",
-)
 
 
 def start(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
@@ -41,13 +34,16 @@ def start(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str
         "phase_results": {},
         "asked": [],
         "topics_seen": [],
+        "topics_covered": [],
+        "challenged": [],
         "hints_used": {},
         "followups_in_phase": 0,
         "curveball_done": False,
         "last_input": None,
         "report": None,
     }
-    turn = interviewer_turn(ctx, initial, opening_plan(ctx.kb, state["problem"]))
+    plan = replace(opening_plan(ctx.kb, state["problem"]), salt=policy.turn_salt(state["session_id"], 0))
+    turn = interviewer_turn(ctx, initial, plan)
     return {**{k: v for k, v in initial.items() if k not in ("turns", "grades", "asked")}, "turns": [turn]}
 
 
@@ -75,29 +71,26 @@ def _parse_input(raw: object) -> CandidateInput:
     )
 
 
-#: Longer than this, an answer is an answer even if it says "not sure" about one point.
-STUCK_MAX_WORDS = 40
-
-
-def is_stuck(text: str) -> bool:
-    """The candidate says they are stuck in a short answer, or says almost nothing."""
-    words = len(text.split())
-    lowered = text.lower()
-    return words < 6 or (words <= STUCK_MAX_WORDS and any(w in lowered for w in _STUCK_WORDS))
-
-
 def followup_choices(ctx: InterviewContext, state: InterviewState, k: int) -> list[FollowUpChoice]:
     """The k follow-ups worth asking after the phase's latest answer, best first (also scored by evals)."""
     answers = phase_answers(state)
     _, vectors = ctx.sentences(answers[-1] if answers else "")
     critical = ctx.kb.problem_note(state["problem"]).critical_topics
     probed = [t["topic"] for t in state["turns"] if t.get("kind") == "followup" and "topic" in t]
-    return ctx.selector.choose(
+    probe = policy.ProbeState(
+        gaps=gap_topics(ctx, state),
+        critical_unseen=[t for t in critical if t not in state["topics_seen"]],
+        covered=policy.covered_before(
+            [(g["turn"], g.get("covered", [])) for g in state["grades"]], _latest_answer_turn(state)
+        ),
+        seed=state["session_id"],
+    )
+    return policy.choose_followups(
+        ctx.selector,
         problem=state["problem"],
         phase=state["phase"],
-        sentence_vectors=vectors,
-        gap_topics=gap_topics(ctx, state),
-        critical_unseen=[t for t in critical if t not in state["topics_seen"]],
+        answer_vectors=vectors,
+        probe=probe,
         asked=state["asked"],
         probed_topics=probed,
         answers=interview_answers(state["turns"]),
@@ -105,23 +98,59 @@ def followup_choices(ctx: InterviewContext, state: InterviewState, k: int) -> li
     )
 
 
+def _latest_answer_turn(state: InterviewState) -> int:
+    answers = [i for i, t in enumerate(state["turns"]) if t["role"] == "candidate" and t["kind"] == "answer"]
+    return answers[-1] if answers else len(state["turns"])
+
+
+def _question_only(ctx: InterviewContext, state: InterviewState) -> bool:
+    answers = phase_answers(state)
+    return bool(answers) and policy.is_question_only(ctx.sentences(answers[-1])[0])
+
+
+def _tone(state: InterviewState) -> policy.Tone:
+    if not state["grades"]:
+        return "weak"
+    return policy.answer_tone([CriterionGrade.model_validate(c) for c in state["grades"][-1]["criteria"]])
+
+
 def ask_followup(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
     """Probe with the best follow-up: dig into what was raised, or into a gap the rubric has not seen."""
     ctx = runtime.context
     choices = followup_choices(ctx, state, k=1)
     if not choices:
-        return _advance(state, ctx)
+        return _advance(state, ctx, "exhausted")
     choice = choices[0]
     turn = interviewer_turn(
         ctx,
         state,
-        plan_for(ctx, state, "followup", choice.question),
+        plan_for(ctx, state, "followup", choice.question, tone=_tone(state)),
         topic=choice.topic,
         source=choice.source,
     )
+    # A turn of clarifying questions is not an answer: it does not use up one of the phase's follow-ups.
+    counted = 0 if _question_only(ctx, state) else 1
     return {
         "turns": [turn],
         "asked": [choice.unit_id],
+        "followups_in_phase": state["followups_in_phase"] + counted,
+        "last_input": None,
+    }
+
+
+def challenge_claim(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
+    """Challenge the wrong claim the latest answer made, quoting the candidate, before any new topic."""
+    ctx = runtime.context
+    claim = pending_claim(state)
+    if claim is None:  # the router only comes here with a claim; be safe if a caller does not
+        return ask_followup(state, runtime)
+    turn = interviewer_turn(ctx, state, plan_for(ctx, state, "challenge", claim.quote))
+    turn["quote"] = claim.quote
+    if claim.topic:
+        turn["topic"] = claim.topic
+    return {
+        "turns": [turn],
+        "challenged": [*state.get("challenged", []), claim.statement],
         "followups_in_phase": state["followups_in_phase"] + 1,
         "last_input": None,
     }
@@ -159,10 +188,18 @@ def spring_curveball(state: InterviewState, runtime: Runtime[InterviewContext]) 
 
 def advance_phase(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
     """Close the current phase (grade it, note its time) and open the next one, or the wrap-up."""
-    return _advance(state, runtime.context)
+    ctx = runtime.context
+    received = state["last_input"]
+    skipped = received is not None and received["action"] == "skip"
+    reason: Transition = "skipped" if skipped else (move_on_reason(ctx, state) or "followups")
+    return _advance(state, ctx, reason)
 
 
-def _advance(state: InterviewState, ctx: InterviewContext) -> dict[str, Any]:
+#: Why a phase ended: policy.MoveOn, the candidate skipped ahead, or no follow-up was left to ask.
+Transition = Literal["time", "covered", "followups", "skipped", "exhausted"]
+
+
+def _advance(state: InterviewState, ctx: InterviewContext, reason: Transition) -> dict[str, Any]:
     phase = state["phase"]
     results = dict(state["phase_results"])
     if phase in PHASES:
@@ -175,11 +212,16 @@ def _advance(state: InterviewState, ctx: InterviewContext) -> dict[str, Any]:
         "followups_in_phase": 0,
     }
     if upcoming == WRAP_UP:
-        turn = interviewer_turn(ctx, moved, plan_for(ctx, moved, "wrap_up", ""), phase=WRAP_UP)
+        at_time = policy.interview_time_is_up(state["clock_s"], state["length"])
+        plan = plan_for(ctx, moved, "wrap_up", "", reason="time" if at_time else "early")
+        turn = interviewer_turn(ctx, moved, plan, phase=WRAP_UP)
     else:
         opening = ctx.kb.phase_note(upcoming).opening_questions[0]
         turn = interviewer_turn(
-            ctx, moved, plan_for(ctx, moved, "opening", opening, previous_phase_title=phase), phase=upcoming
+            ctx,
+            moved,
+            plan_for(ctx, moved, "opening", opening, previous_phase_title=phase, reason=reason),
+            phase=upcoming,
         )
     return {
         "phase": upcoming,

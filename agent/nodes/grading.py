@@ -6,12 +6,18 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agent import policy
 from agent.context import InterviewContext
-from agent.followups import uncovered_topics
 from agent.grading.models import AnswerGrade, CriterionGrade
-from agent.grading.scale import aggregate_phase, is_solid, phase_engine, weighted_score
+from agent.grading.scale import aggregate_phase, phase_engine, weighted_score
 from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP
-from agent.nodes.common import interviewer_turn, phase_answers, plan_for
+from agent.nodes.common import (
+    interviewer_turn,
+    phase_answers,
+    phase_budget_s,
+    phase_elapsed_s,
+    plan_for,
+)
 from agent.report import build_report, not_assessed
 from agent.state import GradeRecord, InterviewState, PhaseResult
 
@@ -21,15 +27,21 @@ def _weights(ctx: InterviewContext, state: InterviewState, phase: str) -> dict[s
 
 
 def grade_answer(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
-    """Grade the latest answer against the phase rubric and note the topics it covered."""
+    """Grade the latest answer, note the topics it raised and covered well, and any wrong claim."""
     ctx = runtime.context
     phase = state["phase"]
     text = state["turns"][-1]["text"]
     criteria = ctx.kb.rubric_for(state["problem"], phase)
     grade = ctx.engine.grade_answer(state["problem"], phase, criteria, text)
     sentences, vectors = ctx.sentences(text)
+    raised = ctx.topics.seen(sentences, vectors)
     seen = list(state["topics_seen"])
-    seen += [t for t in ctx.topics.seen(sentences, vectors) if t not in seen]
+    seen += [t for t in raised if t not in seen]
+    well = policy.covered_well(criteria, grade.criteria, grade.flags, raised)
+    covered = list(state.get("topics_covered", []))
+    covered += [t for t in well if t not in covered]
+    # Red flags come from the offline scorer whichever engine grades: negation-aware and deterministic.
+    claims = policy.asserted_claims(criteria, ctx.grader.features(phase, criteria, text))
     record = GradeRecord(
         phase=phase,
         turn=len(state["turns"]) - 1,
@@ -37,8 +49,11 @@ def grade_answer(state: InterviewState, runtime: Runtime[InterviewContext]) -> d
         engine=grade.engine,
         flags=grade.flags,
         score=round(weighted_score(grade.criteria, _weights(ctx, state, phase)), 3),
+        topics=raised,
+        covered=well,
+        claims=[c.as_json() for c in claims],
     )
-    return {"grades": [record], "topics_seen": seen}
+    return {"grades": [record], "topics_seen": seen, "topics_covered": covered}
 
 
 def _answer_grades(state: InterviewState, phase: str) -> list[AnswerGrade]:
@@ -66,30 +81,13 @@ def coverage(
     ctx: InterviewContext, state: InterviewState, phase: str | None = None
 ) -> dict[str, float | None]:
     """Per criterion of a phase, its grade so far (None: no evidence yet). The side panel shows this."""
-    return {c.id: c.score for c in phase_grade(ctx, state, phase or state["phase"]).criteria}
+    phase = phase or state["phase"]
+    return policy.coverage(ctx.kb.rubric_for(state["problem"], phase), _answer_grades(state, phase), phase)
 
 
 def gap_topics(ctx: InterviewContext, state: InterviewState) -> list[str]:
     """Topics of the phase's criteria that have no solid evidence yet, heaviest criteria first."""
-    return uncovered_topics(ctx.kb.rubric_for(state["problem"], state["phase"]), coverage(ctx, state))
-
-
-#: Share of a phase's rubric weight that must have solid evidence before the interviewer moves on.
-EXIT_COVERAGE = 0.75
-
-
-def exit_criteria_met(ctx: InterviewContext, state: InterviewState) -> bool:
-    """Criteria carrying at least 75% of the phase's weight have solid evidence.
-
-    A share of the weight rather than "every heavy criterion": with a problem overlay the weights
-    spread thinner, and a fixed weight cut-off once left a single criterion, so one good answer
-    ended the phase before the candidate could show the rest (found by the eval suite).
-    """
-    seen = coverage(ctx, state)
-    criteria = ctx.kb.rubric_for(state["problem"], state["phase"])
-    total = sum(c.weight for c in criteria)
-    solid = sum(c.weight for c in criteria if is_solid(seen.get(c.id)))
-    return total > 0 and solid >= EXIT_COVERAGE * total
+    return policy.uncovered_topics(ctx.kb.rubric_for(state["problem"], state["phase"]), coverage(ctx, state))
 
 
 def phase_result(ctx: InterviewContext, state: InterviewState, phase: str) -> PhaseResult:
@@ -133,3 +131,27 @@ def finish(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[st
     closing_state: InterviewState = {**state, "phase": WRAP_UP}
     turn = interviewer_turn(ctx, closing_state, plan_for(ctx, closing_state, "closing", ""), phase=WRAP_UP)
     return {"phase": "done", "phase_results": results, "report": report, "turns": [turn], "last_input": None}
+
+
+def move_on_reason(ctx: InterviewContext, state: InterviewState) -> policy.MoveOn | None:
+    """Why the interviewer should leave the current phase now (policy.move_on_reason on the state)."""
+    return policy.move_on_reason(
+        elapsed_s=phase_elapsed_s(state),
+        budget_s=phase_budget_s(state),
+        followups=state["followups_in_phase"],
+        max_followups=ctx.max_followups,
+        criteria=ctx.kb.rubric_for(state["problem"], state["phase"]),
+        best=coverage(ctx, state),
+    )
+
+
+def pending_claim(state: InterviewState) -> policy.Claim | None:
+    """A red flag the latest answer asserted and nobody has challenged yet."""
+    if not state["grades"]:
+        return None
+    latest = state["grades"][-1]
+    claims = [
+        policy.Claim(str(c["criterion"]), str(c["statement"]), str(c["quote"]), c.get("topic"))
+        for c in latest.get("claims", [])
+    ]
+    return policy.claim_to_challenge(claims, state.get("challenged", []))

@@ -1,4 +1,4 @@
-"""The graph's routers: explicit, pure decisions from the state to the next node."""
+"""The graph's routers: explicit decisions from the state to the next node, by agent.policy's rules."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ from typing import Literal
 
 from langgraph.runtime import Runtime
 
+from agent import policy
 from agent.context import InterviewContext
 from agent.followups import curveball_applies, interview_answers
 from agent.ids import PHASES, WRAP_UP
-from agent.nodes.common import phase_answers, phase_budget_s, phase_elapsed_s
-from agent.nodes.conversation import is_stuck
-from agent.nodes.grading import exit_criteria_met
+from agent.nodes.common import phase_answers
+from agent.nodes.grading import move_on_reason, pending_claim
 from agent.state import InterviewState
 
 AfterInput = Literal["grade_answer", "give_hint", "advance_phase", "finish"]
-AfterGrade = Literal["ask_followup", "give_hint", "spring_curveball", "advance_phase"]
+AfterGrade = Literal["ask_followup", "give_hint", "challenge_claim", "spring_curveball", "advance_phase"]
 
 
 def route_input(state: InterviewState) -> AfterInput:
@@ -36,13 +36,25 @@ def route_input(state: InterviewState) -> AfterInput:
 
 
 def route_after_grade(state: InterviewState, runtime: Runtime[InterviewContext]) -> AfterGrade:
-    """Probe, hint, spring the curveball, or move on (time spent, exit criteria met, enough follow-ups)."""
+    """Hint the stuck, challenge a wrong claim, spring the curveball, move on, or probe.
+
+    A message made only of clarifying questions is never "stuck" (it is short by nature); a wrong
+    claim is challenged before anything else is asked, unless the phase's time is up.
+    """
     ctx = runtime.context
     phase = state["phase"]
     text = phase_answers(state)[-1]
+    sentences, _ = ctx.sentences(text)
     hints = len(ctx.kb.phase_note(phase).hints)
-    if is_stuck(text) and state["hints_used"].get(phase, 0) < hints:
+    if (
+        not policy.is_question_only(sentences)
+        and policy.is_stuck(text)
+        and state["hints_used"].get(phase, 0) < hints
+    ):
         return "give_hint"
+    reason = move_on_reason(ctx, state)
+    if reason != "time" and pending_claim(state) is not None:
+        return "challenge_claim"
     curveball = ctx.kb.problem_note(state["problem"]).curveball
     if (
         not state["curveball_done"]
@@ -50,10 +62,6 @@ def route_after_grade(state: InterviewState, runtime: Runtime[InterviewContext])
         and curveball_applies(ctx.kb, state["problem"], interview_answers(state["turns"]))
     ):
         return "spring_curveball"
-    if ctx.auto_advance and (
-        phase_elapsed_s(state) >= phase_budget_s(state)
-        or state["followups_in_phase"] >= ctx.max_followups
-        or exit_criteria_met(ctx, state)
-    ):
+    if ctx.auto_advance and reason is not None:
         return "advance_phase"
     return "ask_followup"

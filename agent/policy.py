@@ -1,0 +1,290 @@
+"""The interview's rules in one place: coverage, moving on, stuck, wrong claims and follow-up choice.
+
+Pure functions of what they are given (grades, rubric, topics, the clock): the graph's routers and
+nodes, `mlsd followups` and the eval replay all call these, so they cannot disagree. Score
+thresholds come from agent.grading.scale and are never re-defined here.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from agent.content.schemas import Criterion
+from agent.followups import FollowUpChoice, FollowUpSelector
+from agent.grading.models import AnswerGrade, CriterionGrade
+from agent.grading.offline import AnswerFeatures
+from agent.grading.scale import CAPPING_FLAGS, aggregate_phase, is_solid
+from agent.grading.sentences import Sentence
+
+# ---------------------------------------------------------------------- coverage
+
+
+def coverage(
+    criteria: Sequence[Criterion], grades: Sequence[AnswerGrade], phase: str
+) -> dict[str, float | None]:
+    """Per criterion, the best grade any answer of the phase earned so far (None: no evidence yet)."""
+    merged = aggregate_phase(phase, [c.id for c in criteria], grades, engine="")
+    return {c.id: c.score for c in merged.criteria}
+
+
+def uncovered_topics(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> list[str]:
+    """Topics of the criteria without solid evidence yet, heaviest criteria first."""
+    topics: list[str] = []
+    for criterion in sorted(criteria, key=lambda c: -c.weight):
+        if not is_solid(best.get(criterion.id)):
+            topics += [t for t in criterion.topics if t not in topics]
+    return topics
+
+
+def covered_well(
+    criteria: Sequence[Criterion], grade: Sequence[CriterionGrade], flags: Iterable[str], seen: Sequence[str]
+) -> list[str]:
+    """The topics one answer addressed well: raised in it (`seen`) and listed by a criterion it was solid on.
+
+    Mentioning a topic is not covering it, and a topic no criterion of the phase judges cannot be
+    shown covered by the grade: both stay open for a probe. A capped answer covers nothing.
+    """
+    if any(f in CAPPING_FLAGS for f in flags):
+        return []
+    scores = {g.id: g.score for g in grade}
+    solid_topics = {t for c in criteria if is_solid(scores.get(c.id)) for t in c.topics}
+    return [t for t in seen if t in solid_topics]
+
+
+def covered_before(answers: Sequence[tuple[int, Sequence[str]]], latest: int) -> list[str]:
+    """Topics covered well by the answers before turn `latest`: (turn, covered topics) per answer.
+
+    The latest answer's own solid topics stay open for one kind of probe, depth on what the
+    candidate just raised; once another answer has come, they are covered ground.
+    """
+    return list(dict.fromkeys(t for turn, topics in answers if turn < latest for t in topics))
+
+
+# ---------------------------------------------------------------------- moving on
+
+#: Share of a phase's rubric weight that must have solid evidence before the interviewer moves on.
+EXIT_COVERAGE = 0.75
+
+MoveOn = Literal["time", "covered", "followups"]
+
+
+def exit_criteria_met(criteria: Sequence[Criterion], best: Mapping[str, float | None]) -> bool:
+    """Criteria carrying at least 75% of the phase's weight have solid evidence.
+
+    A share of the weight rather than "every heavy criterion": with a problem overlay the weights
+    spread thinner, and a fixed weight cut-off once left a single criterion, so one good answer
+    ended the phase before the candidate could show the rest (found by the eval suite).
+    """
+    total = sum(c.weight for c in criteria)
+    solid = sum(c.weight for c in criteria if is_solid(best.get(c.id)))
+    return total > 0 and solid >= EXIT_COVERAGE * total
+
+
+def time_is_up(elapsed_s: float, budget_s: float) -> bool:
+    """The phase has used its time budget."""
+    return elapsed_s >= budget_s
+
+
+def move_on_reason(
+    *,
+    elapsed_s: float,
+    budget_s: float,
+    followups: int,
+    max_followups: int,
+    criteria: Sequence[Criterion],
+    best: Mapping[str, float | None],
+) -> MoveOn | None:
+    """Why the interviewer should leave the phase now, or None to keep probing (the clock first)."""
+    if time_is_up(elapsed_s, budget_s):
+        return "time"
+    if exit_criteria_met(criteria, best):
+        return "covered"
+    if followups >= max_followups:
+        return "followups"
+    return None
+
+
+def interview_time_is_up(clock_s: float, length_minutes: int) -> bool:
+    """The whole interview's time is spent (within a minute): the wrap-up may say "we're at time"."""
+    return clock_s >= 60.0 * (length_minutes - 1)
+
+
+# ---------------------------------------------------------------------- the candidate's turn
+
+_STUCK_WORDS = (
+    "don't know",
+    "dont know",
+    "not sure",
+    "no idea",
+    "i'm stuck",
+    "im stuck",
+    "can you give me a hint",
+)
+#: Longer than this, an answer is an answer even if it says "not sure" about one point.
+STUCK_MAX_WORDS = 40
+
+
+def is_stuck(text: str) -> bool:
+    """The candidate says they are stuck in a short answer, or says almost nothing."""
+    words = len(text.split())
+    lowered = text.lower()
+    return words < 6 or (words <= STUCK_MAX_WORDS and any(w in lowered for w in _STUCK_WORDS))
+
+
+def is_question_only(sentences: Sequence[Sentence]) -> bool:
+    """Every sentence of the message is a question: the candidate is clarifying, not answering."""
+    return bool(sentences) and all(s.question for s in sentences)
+
+
+Tone = Literal["solid", "weak"]
+
+
+def answer_tone(grade: Sequence[CriterionGrade]) -> Tone:
+    """How the latest answer landed, for the acknowledgement: solid on some criterion, or not."""
+    return "solid" if any(is_solid(g.score) for g in grade) else "weak"
+
+
+# ---------------------------------------------------------------------- wrong claims
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A rubric red flag an answer asserted, with the candidate's words to quote back."""
+
+    criterion: str
+    statement: str  # the rubric's red flag (never shown to the candidate)
+    quote: str  # a short verbatim excerpt of the sentence that asserted it, sanitised
+    topic: str | None
+
+    def as_json(self) -> dict[str, str | None]:
+        """JSON-ready, for the state."""
+        return {
+            "criterion": self.criterion,
+            "statement": self.statement,
+            "quote": self.quote,
+            "topic": self.topic,
+        }
+
+
+#: The longest excerpt quoted back, in words.
+QUOTE_WORDS = 18
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>{}\"`]+")
+
+
+def excerpt(text: str, words: int = QUOTE_WORDS) -> str:
+    """A short quotable piece of the candidate's sentence: no markup, braces or quote marks, one line."""
+    clean = " ".join(_UNSAFE.sub(" ", text).split()).rstrip(".;,:")
+    parts = clean.split()
+    return clean if len(parts) <= words else " ".join(parts[:words]) + " ..."
+
+
+def asserted_claims(criteria: Sequence[Criterion], features: AnswerFeatures) -> list[Claim]:
+    """The red flags an answer asserted (negation-aware, by the offline scorer), heaviest criterion first."""
+    by_id = {c.id: c for c in criteria}
+    claims = []
+    for f in features.criteria:
+        if f.red_flag is None or f.red_sentence is None:
+            continue
+        criterion = by_id[f.criterion]
+        topic = criterion.topics[0] if criterion.topics else None
+        claims.append(Claim(f.criterion, f.red_flag, excerpt(features.sentences[f.red_sentence].text), topic))
+    return sorted(claims, key=lambda c: -by_id[c.criterion].weight)
+
+
+def claim_to_challenge(claims: Sequence[Claim], challenged: Iterable[str]) -> Claim | None:
+    """The first claim of the latest answer not challenged yet in the interview (by red flag)."""
+    done = set(challenged)
+    return next((c for c in claims if c.statement not in done), None)
+
+
+# ---------------------------------------------------------------------- follow-up choice
+
+Tier = Literal[0, 1, 2]
+#: Scores closer than this are a tie, broken by the session's seed (variety between sessions).
+TIE = 0.03
+
+
+@dataclass(frozen=True)
+class ProbeState:
+    """What follow-up choice depends on besides the latest answer: the interview so far."""
+
+    gaps: Sequence[str]  # topics of the phase's criteria without solid evidence, heaviest first
+    critical_unseen: Sequence[str]  # the problem's critical topics the candidate has not raised
+    covered: Sequence[str]  # topics some answer already covered well: never probed again
+    seed: str  # the session id: same session, same choices; another session, other tie-breaks
+
+
+def tier(topic: str, probe: ProbeState) -> Tier:
+    """Probe order: the phase's uncovered criteria, then skipped critical topics, then depth."""
+    if topic in probe.gaps:
+        return 0
+    if topic in probe.critical_unseen:
+        return 1
+    return 2
+
+
+def _tie_break(seed: str, unit_id: str) -> int:
+    return zlib.crc32(f"{seed}:{unit_id}".encode())
+
+
+def rank_followups(candidates: Sequence[FollowUpChoice], probe: ProbeState, k: int) -> list[FollowUpChoice]:
+    """The k best follow-ups on different topics, none on covered ground, in probe order.
+
+    `candidates` are the selector's scored follow-ups (by relevance to the answer, best first).
+    """
+    covered = set(probe.covered)
+    open_ = [c for c in candidates if c.topic not in covered]
+    open_.sort(key=lambda c: (tier(c.topic, probe), -round(c.score / TIE), _tie_break(probe.seed, c.unit_id)))
+    chosen: list[FollowUpChoice] = []
+    for choice in open_:
+        if all(choice.topic != c.topic for c in chosen):
+            chosen.append(choice)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+#: More than any pool holds: the selector returns its best follow-up on every topic.
+ALL_TOPICS = 1000
+
+
+def choose_followups(
+    selector: FollowUpSelector,
+    *,
+    problem: str,
+    phase: str,
+    answer_vectors: np.ndarray,
+    probe: ProbeState,
+    asked: Sequence[str] = (),
+    probed_topics: Sequence[str] = (),
+    answers: Sequence[str] = (),
+    k: int = 3,
+) -> list[FollowUpChoice]:
+    """The k follow-ups to ask after an answer, best first: the one rule of the graph, CLI and evals.
+
+    `answers` are the interview's answers so far: a follow-up that presupposes a design element
+    (embeddings, a candidate generator) is only asked once one of them mentioned it.
+    """
+    candidates = selector.choose(
+        problem=problem,
+        phase=phase,
+        sentence_vectors=answer_vectors,
+        gap_topics=probe.gaps,
+        critical_unseen=probe.critical_unseen,
+        asked=asked,
+        probed_topics=probed_topics,
+        answers=answers,
+        k=ALL_TOPICS,
+    )
+    return rank_followups(candidates, probe, k)
+
+
+def turn_salt(seed: str, turn: int) -> int:
+    """Varies wording between sessions and turns, fixed for a given session (replays repeat it)."""
+    return zlib.crc32(f"{seed}#{turn}".encode())
