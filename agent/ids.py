@@ -6,17 +6,7 @@ the project rely on these exact names. Content files are cross-checked against t
 
 from __future__ import annotations
 
-from typing import Final, Literal
-
-PhaseId = Literal[
-    "clarify_requirements",
-    "frame_problem",
-    "data_preparation",
-    "model_development",
-    "evaluation",
-    "deployment_serving",
-    "monitoring",
-]
+from typing import Final
 
 #: The seven interview phases, in interview order.
 PHASES: Final[tuple[str, ...]] = (
@@ -114,7 +104,4 @@ REQUIRED_PROBLEMS: Final[tuple[str, ...]] = (
 
 # The score scale, the verdicts and their rules live in agent.grading.scale.
 
-Level = Literal["junior", "senior", "staff"]
 LEVELS: Final[tuple[str, ...]] = ("junior", "senior", "staff")
-
-InterviewLength = Literal[45, 60]

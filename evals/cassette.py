@@ -54,7 +54,6 @@ class Cassette(httpx.BaseTransport):
         self.upstream = upstream
         self.entries: dict[str, dict[str, Any]] = {} if mode == "record" else _read(path)
         self.misses: list[str] = []
-        self.hits = 0
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -66,8 +65,6 @@ class Cassette(httpx.BaseTransport):
                 entry = self.entries.get(key)
                 if entry is None:
                     self.misses.append(key)
-                else:
-                    self.hits += 1
             if entry is None:
                 message = f"no recording for this request ({key[:12]}) in {self.path}"
                 # 400 is never retried: the run fails fast and the runner reports the miss.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from agent.content.schemas import Criterion
@@ -58,7 +58,6 @@ class Usage:
     cached_tokens: int = 0
     cost_usd: float = 0.0
     retries: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float | int]:
         """A JSON-ready view."""

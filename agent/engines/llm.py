@@ -147,7 +147,6 @@ class LLMEngine:
         self.usage.cached_tokens += usage.cached_tokens
         self.usage.cost_usd += estimate_cost(self.model, usage)
         self.usage.retries = self.client.retries
-        self.usage.by_kind[kind] = self.usage.by_kind.get(kind, 0) + usage.prompt_tokens
 
     # ------------------------------------------------------------------ talking
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
-
-Engine = Literal["offline", "openai"]
 
 
 class CriterionGrade(BaseModel):
