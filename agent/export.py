@@ -78,7 +78,7 @@ def _note_name(s: dict[str, Any]) -> str:
 
 
 def _note_path(s: dict[str, Any]) -> Path:
-    # Absolute in new reports; resolved anyway, since a file link (and as_uri) needs an absolute path.
+    # Set by agent.report.report_with_titles; resolved, since a file link (and as_uri) needs an absolute path.
     return Path(s["note"]).resolve()
 
 

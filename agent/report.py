@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from agent.content.loader import KnowledgeBase
@@ -78,8 +79,9 @@ def build_report(
                 "topic": t,
                 "title": kb.topic_note(t).title,
                 "summary": kb.topic_note(t).summary,
+                # Knowledge-relative, so a saved report names no path of the machine it was made
+                # on; report_with_titles resolves it against the knowledge folder in use.
                 "source": kb.topics[t].source,
-                "note": str(kb.topics[t].path.resolve()),
             }
             for t in missed
         ],
@@ -120,7 +122,8 @@ def _strengths_and_gaps(
 
 
 def report_with_titles(report: dict[str, Any], kb: KnowledgeBase, problem: str) -> dict[str, Any]:
-    """The report with criteria in SPEC's shape (insufficient evidence shown as score 1) and titled."""
+    """The report as shown: criteria in SPEC's shape (insufficient evidence shown as score 1) and
+    titled, and each study note's file resolved in the knowledge folder in use."""
     from agent.grading.models import criterion_json
 
     phases = []
@@ -133,4 +136,13 @@ def report_with_titles(report: dict[str, Any], kb: KnowledgeBase, problem: str) 
             for c in phase["criteria"]
         ]
         phases.append({**phase, "criteria": criteria})
-    return {**report, "phases": phases}
+    study = [{**s, "note": str(_note_file(kb, s))} for s in report.get("study", [])]
+    return {**report, "phases": phases, "study": study}
+
+
+def _note_file(kb: KnowledgeBase, study: dict[str, Any]) -> Path:
+    """A study note's file: by its knowledge-relative source (reports saved before sources were
+    stored carry the absolute path instead)."""
+    if study.get("source"):
+        return (kb.knowledge_dir / str(study["source"])).resolve()
+    return Path(study["note"]).resolve()

@@ -1,0 +1,31 @@
+"""Committed transcripts and saved reports name no path of the machine they were recorded on."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from agent.report import report_with_titles
+
+REPO = Path(__file__).resolve().parents[2]
+ABSOLUTE = re.compile(r'"(/(?:home|work|tmp|root|Users|var|opt)/[^"]*)"|"[A-Za-z]:\\\\')
+
+
+def test_no_committed_transcript_holds_an_absolute_path() -> None:
+    found = {
+        p.parent.name: m.group(0)
+        for p in sorted((REPO / "evals" / "dataset").glob("*/transcript.jsonl"))
+        if (m := ABSOLUTE.search(p.read_text(encoding="utf-8")))
+    }
+    assert not found, found
+
+
+def test_study_notes_are_stored_relative_and_resolved_when_shown(kb: Any) -> None:
+    topic = sorted(kb.topics)[0]
+    stored = {"phases": [], "study": [{"topic": topic, "source": kb.topics[topic].source}]}
+    shown = report_with_titles(stored, kb, sorted(kb.problems)[0])
+    note = Path(shown["study"][0]["note"])
+    assert note.is_absolute() and note.is_file() and note == kb.topics[topic].path.resolve()
+    old = {"phases": [], "study": [{"topic": topic, "note": str(kb.topics[topic].path)}]}  # saved before sources
+    assert Path(report_with_titles(old, kb, sorted(kb.problems)[0])["study"][0]["note"]).is_file()
