@@ -24,8 +24,9 @@ from agent.ids import LEVELS, PHASE_MINUTES, WRAP_UP
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex
 from agent.search.service import embedding_cache, load_kb, ready_index
+from agent.session_lock import SessionLock
 from agent.state import Turn
-from agent.transcript import TranscriptWriter, read_transcript, transcript_path
+from agent.transcript import TranscriptWriter, lock_path, read_transcript, transcript_path
 
 CHECKPOINTS = "checkpoints.sqlite"
 OnToken = Callable[[str], None]
@@ -131,6 +132,9 @@ class Interview:
         self.context = context
         self.home = home
         self.session_id = session_id
+        # Before anything is read or written: a second process on the same session would interleave
+        # turns and lose answers. Throwaway replays (not durable) have their own homes.
+        self._lock = SessionLock(lock_path(home, session_id), session_id) if durable else None
         #: Something the user should be told about (a damaged checkpoint file set aside), or None.
         self.notice = None if checkpointer is not None else set_aside_damaged_checkpoints(home)
         self.checkpointer = checkpointer or open_checkpointer(home)
@@ -216,7 +220,16 @@ class Interview:
         if not interview.finished:  # reopening a finished session only reads it
             interview.transcript.write("resumed", engine=context.engine.name)
             interview._settle()
+        # Finished or not, the transcript catches up with the checkpoints: a kill between the last
+        # checkpoint and its transcript line must not lose the report for good.
+        interview._write_new_events()
         return interview
+
+    def close(self) -> None:
+        """Release the session for another process (the OS does it anyway when this one exits)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _settle(self) -> None:
         """Finish a step a crash interrupted, so the graph waits for the candidate again.

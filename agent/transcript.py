@@ -33,6 +33,11 @@ def check_session_id(session_id: str) -> str:
     return session_id
 
 
+def lock_path(home: Path, session_id: str) -> Path:
+    """The session's lock file, next to its transcript."""
+    return home / SESSIONS_DIR / f"{check_session_id(session_id)}.lock"
+
+
 def transcript_path(home: Path, session_id: str) -> Path:
     """Where a session's transcript lives (the one place a session id becomes a path)."""
     return home / SESSIONS_DIR / f"{check_session_id(session_id)}.jsonl"

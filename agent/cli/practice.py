@@ -45,7 +45,8 @@ def run_practice(args: argparse.Namespace) -> int:
     """Open the app."""
     from agent.content.loader import load_knowledge_base
     from agent.history import list_sessions
-    from agent.transcript import transcript_path
+    from agent.session_lock import is_locked
+    from agent.transcript import lock_path, transcript_path
 
     settings = settings_from_args(args)
     backend = resolve_backend(getattr(args, "backend", None))
@@ -61,12 +62,19 @@ def run_practice(args: argparse.Namespace) -> int:
             )
     resume = args.resume
     if resume == LATEST:
-        unfinished = [s for s in list_sessions(settings.home) if not s.finished and not s.damaged]
+        # A session open in another window is skipped: it has an owner already.
+        unfinished = [
+            s
+            for s in list_sessions(settings.home)
+            if not s.finished and not s.damaged and not is_locked(lock_path(settings.home, s.session_id))
+        ]
         if not unfinished:
-            raise UsageError(f"no unfinished session to resume under {settings.home}")
+            raise UsageError(f"no unfinished session to resume under {settings.home} that is not open")
         resume = unfinished[0].session_id
     elif resume is not None and not transcript_path(settings.home, resume).is_file():
         raise UsageError(f"no session {resume!r} under {settings.home}")
+    elif resume is not None and is_locked(lock_path(settings.home, resume)):
+        raise UsageError(f"session {resume!r} is open in another mlsd window: close that one first")
     from tui.app import MlsdApp
 
     MlsdApp(

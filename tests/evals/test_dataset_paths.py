@@ -27,5 +27,6 @@ def test_study_notes_are_stored_relative_and_resolved_when_shown(kb: Any) -> Non
     shown = report_with_titles(stored, kb, sorted(kb.problems)[0])
     note = Path(shown["study"][0]["note"])
     assert note.is_absolute() and note.is_file() and note == kb.topics[topic].path.resolve()
-    old = {"phases": [], "study": [{"topic": topic, "note": str(kb.topics[topic].path)}]}  # saved before sources
+    # A report saved before sources were stored carries the note's absolute path instead.
+    old = {"phases": [], "study": [{"topic": topic, "note": str(kb.topics[topic].path)}]}
     assert Path(report_with_titles(old, kb, sorted(kb.problems)[0])["study"][0]["note"]).is_file()
