@@ -213,3 +213,25 @@ def test_route_input(action: str, phase: str, expected: str) -> None:
 def test_route_input_refuses_an_impossible_state() -> None:
     with pytest.raises(ValueError):
         route_input(_state(last_input=None))
+
+
+def test_a_finished_session_whose_report_line_was_lost_gets_it_back_on_open(
+    toolkit: Any, tmp_path: Path
+) -> None:
+    """A kill between the final checkpoint and the transcript's report line (issue 15, item 3)."""
+    context = build_context(toolkit, auto_advance=False)
+    first = Interview.create(context, tmp_path, problem="ad_click_prediction", session_id="lost-report")
+    first.send(DECENT, seconds=30)
+    first.send(action="end")
+    assert first.finished
+    path = first.transcript_path
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert '"event": "report"' in lines[-1]
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # the line the kill cut off
+    first.checkpointer.conn.close()
+    first.close()
+
+    again = Interview.resume(build_context(toolkit, auto_advance=False), tmp_path, "lost-report")
+    events = path.read_text(encoding="utf-8").splitlines()
+    assert sum('"event": "report"' in e for e in events) == 1
+    assert again.finished and '"event": "resumed"' not in "".join(events)  # finished: read, not resumed
