@@ -12,6 +12,7 @@ Three small closed vocabularies, kept in code so that content files can only ref
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -125,8 +126,17 @@ _YOUR = re.compile(r"(?<![a-z0-9])your ((?:[a-z0-9']+ ){0,2}[a-z0-9']+)")
 
 def mentioned_elements(texts: Iterable[str]) -> set[str]:
     """The design elements that any of the texts mentions."""
-    joined = " ".join(_normalise(t) for t in texts)
-    return {element for element, pattern in _ELEMENT_PATTERNS.items() if pattern.search(joined)}
+    found: set[str] = set()
+    for text in texts:
+        found |= _elements_in(text)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _elements_in(text: str) -> frozenset[str]:
+    # Cached per answer: every turn asks about all of the interview's answers so far.
+    normalised = _normalise(text)
+    return frozenset(e for e, pattern in _ELEMENT_PATTERNS.items() if pattern.search(normalised))
 
 
 def fits(kinds: Iterable[str], problem_kinds: Iterable[str]) -> bool:

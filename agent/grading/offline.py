@@ -156,6 +156,11 @@ class OfflineGrader:
         self.embedder = embedder
         self.params = params or load_params()
         self._statements: dict[str, np.ndarray] = {}
+        # The last answers' features: a turn grades an answer and then looks for the red flags it
+        # asserts (agent.policy), and both need the same features.
+        self._features: dict[
+            tuple[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], str], AnswerFeatures
+        ] = {}
 
     def grade(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerGrade:
         """Grade one answer against the criteria of a phase rubric (with any problem overlay applied)."""
@@ -194,6 +199,14 @@ class OfflineGrader:
 
     def features(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerFeatures:
         """Per criterion, the scorer's features for this answer (what `python -m evals.fit` fits on)."""
+        key = (phase, tuple((c.id, tuple(c.evidence), tuple(c.red_flags)) for c in criteria), answer)
+        if key not in self._features:
+            if len(self._features) >= 16:
+                self._features.clear()
+            self._features[key] = self._compute_features(phase, criteria, answer)
+        return self._features[key]
+
+    def _compute_features(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerFeatures:
         asking = phase in ASKING_PHASES
         sentences = split_sentences(answer)
         usable = [s for s in sentences if not s.injection and (asking or not s.question)]
