@@ -36,20 +36,25 @@ def _known_phases(ids: Iterable[str]) -> None:
         raise ValueError(f"unknown phase ids {unknown}")
 
 
-class Probe(BaseModel):
-    """At one answer, the topics a good interviewer would probe next."""
+class _AtAnswer(BaseModel):
+    """A label attached to one answer of a phase."""
 
     model_config = ConfigDict(extra="forbid")
 
     phase: str
     answer: int = Field(ge=0, description="0-based index of the answer within its phase")
-    topics: list[str] = Field(min_length=1)
 
     @field_validator("phase")
     @classmethod
     def _phase(cls, value: str) -> str:
         _known_phases([value])
         return value
+
+
+class Probe(_AtAnswer):
+    """At one answer, the topics a good interviewer would probe next."""
+
+    topics: list[str] = Field(min_length=1)
 
     @field_validator("topics")
     @classmethod
@@ -60,21 +65,11 @@ class Probe(BaseModel):
         return value
 
 
-class WrongClaim(BaseModel):
+class WrongClaim(_AtAnswer):
     """An answer that asserts a real technical error, which the interviewer should challenge."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    phase: str
-    answer: int = Field(ge=0, description="0-based index of the answer within its phase")
     quote: str = Field(min_length=3, description="the claim, verbatim from the answer")
     topic: str
-
-    @field_validator("phase")
-    @classmethod
-    def _phase(cls, value: str) -> str:
-        _known_phases([value])
-        return value
 
     @field_validator("topic")
     @classmethod

@@ -10,24 +10,17 @@ from typing import Any
 import pytest
 
 from agent.config import LLMSettings
-from agent.engines.base import TurnPlan
 from agent.engines.llm import LLMEngine, verbatim
 from agent.llm.client import LLMError
 from agent.llm.stub_server import Fault, StubLLMServer
+from tests.llm import evaluation_followup
 
 ANSWER = (
     "I would split the data by time so the model is evaluated on days after its training window. "
     "With 0.1% fraud, accuracy is meaningless, so I would report precision at a fixed recall, "
     "because the review team can only handle 2,000 cases a day."
 )
-PLAN = TurnPlan(
-    kind="followup",
-    phase="evaluation",
-    phase_title="Offline and online evaluation",
-    problem_title="Payment fraud detection",
-    question="How would you pick the decision threshold?",
-    last_answer=ANSWER,
-)
+PLAN = evaluation_followup(ANSWER)
 
 
 def _criteria(toolkit: Any, phase: str = "evaluation") -> Any:

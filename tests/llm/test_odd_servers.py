@@ -11,20 +11,13 @@ import pytest
 
 from agent.cli.main import main
 from agent.config import LLMSettings, Settings
-from agent.engines.base import TurnPlan
 from agent.engines.llm import LLMEngine
 from agent.llm.client import LLMError
 from agent.llm.stub_server import Fault, StubLLMServer
+from tests.llm import evaluation_followup
 
 ANSWER = "We split by time so the test week follows training, and report precision at a fixed recall."
-PLAN = TurnPlan(
-    kind="followup",
-    phase="evaluation",
-    phase_title="Offline and online evaluation",
-    problem_title="Payment fraud detection",
-    question="How would you pick the decision threshold?",
-    last_answer=ANSWER,
-)
+PLAN = evaluation_followup(ANSWER)
 BODY_FAULTS = {
     "empty-body": "answered HTTP 200 with an empty body",
     "half-json": "sent a body that is cut off or not JSON",

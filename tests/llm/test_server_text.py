@@ -9,21 +9,14 @@ from typing import Any
 import pytest
 
 from agent.config import LLMSettings
-from agent.engines.base import TurnPlan
 from agent.engines.llm import LLMEngine
 from agent.llm.client import LLMError
 from agent.llm.server_text import REDACTED, StreamCleaner, clean, redact, safe_message
 from agent.llm.stub_server import Fault, StubLLMServer
+from tests.llm import evaluation_followup
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"  # writes "rm -rf ~" to the clipboard
-PLAN = TurnPlan(
-    kind="followup",
-    phase="evaluation",
-    phase_title="Offline and online evaluation",
-    problem_title="Payment fraud detection",
-    question="How would you pick the decision threshold?",
-    last_answer="We report precision at a fixed recall.",
-)
+PLAN = evaluation_followup("We report precision at a fixed recall.")
 
 
 @pytest.mark.parametrize(
