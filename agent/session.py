@@ -6,6 +6,7 @@ Used the same way by `mlsd interview`, the terminal app and the eval runner.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from agent.followups import FollowUpSelector, TopicMatcher
 from agent.grading.offline import OfflineGrader
 from agent.ids import LEVELS, PHASE_MINUTES, WRAP_UP
 from agent.search.embedding import Embedder
-from agent.search.index import KnowledgeIndex
-from agent.search.service import embedding_cache, load_kb, ready_index
+from agent.search.index import KnowledgeIndex, Progress
+from agent.search.service import embedding_cache, index_later, load_kb, ready_index
 from agent.session_lock import SessionLock
 from agent.state import Turn
 from agent.transcript import TranscriptWriter, lock_path, read_transcript, transcript_path
@@ -42,12 +43,28 @@ class Toolkit:
     embedder: Embedder
     grader: OfflineGrader
 
+    def finish_loading(self, progress: Progress | None = None) -> bool:
+        """Build the index and load the embedding model in threads, if they are still to do; True
+        when an index build started (`progress` then hears of it from the build's thread)."""
+        started = self.index.start_preparing(progress)
+        threading.Thread(target=self.embedder.warm, name="embedder-warm").start()
+        return started
 
-def load_toolkit(settings: Settings, embedder: Embedder | None = None) -> Toolkit:
-    """Load the content and make sure its index is built."""
-    kb = load_kb(settings)
+
+def load_toolkit(
+    settings: Settings, embedder: Embedder | None = None, *, later: bool = False, kb: Any = None
+) -> Toolkit:
+    """Load the content (unless `kb` is that content, already loaded) and make sure its index is built.
+
+    With `later` (the app) the index build and the model load are left for
+    :meth:`Toolkit.finish_loading` or their first use, so the opening question comes first.
+    """
+    kb = kb if kb is not None else load_kb(settings)
     embedder = embedder or Embedder(disk_cache=embedding_cache(settings))
-    index, _ = ready_index(settings, kb, embedder=embedder)
+    if later:
+        index = index_later(settings, kb, embedder)
+    else:
+        index, _ = ready_index(settings, kb, embedder=embedder)
     return Toolkit(settings, kb, index, embedder, OfflineGrader(embedder))
 
 

@@ -35,6 +35,7 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
     ]:
         assert f"agent/_bundled/{relative}" in names
     assert "agent/search/data/all-MiniLM-L6-v2.tokenizer.json" in names
+    assert "agent/search/data/bundled_vectors.npz" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
@@ -60,3 +61,16 @@ def test_installed_wheel_finds_its_bundled_content(wheel: Path, tmp_path: Path) 
     summary = json.loads(result.stdout)
     assert summary["knowledge_dir"] == str(target / "agent" / "_bundled" / "knowledge")
     assert summary["topics"] == 29
+
+    # A first build from the installed wheel takes every vector from the shipped file.
+    build = subprocess.run(
+        [sys.executable, "-m", "agent.cli.main", "kb", "build", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    stats = json.loads(build.stdout)
+    assert stats["embedded"] == stats["total"] > 800 and stats["computed"] == 0

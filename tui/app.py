@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from agent.config import Settings
+
+if TYPE_CHECKING:
+    from agent.content.loader import KnowledgeBase
 
 
 class MlsdApp(App[None]):
@@ -47,6 +50,8 @@ class MlsdApp(App[None]):
         self._initial = (problem, resume, level, length)
         self._toolkit: Any = toolkit  # tests hand in one already loaded
         self._toolkit_lock = threading.Lock()
+        self._knowledge: KnowledgeBase | None = None
+        self._knowledge_lock = threading.Lock()
         from agent.preferences import load_preferences
 
         self.preferences, self._preferences_notice = load_preferences(settings.home)
@@ -54,20 +59,27 @@ class MlsdApp(App[None]):
 
     # ------------------------------------------------------------------ shared services
 
+    def knowledge(self) -> KnowledgeBase:
+        """The notes and rubrics, read once (call from a worker thread)."""
+        with self._knowledge_lock:
+            if self._knowledge is None:
+                from agent.content.loader import load_knowledge_base
+
+                self._knowledge = load_knowledge_base(self.settings.knowledge_dir, self.settings.rubrics_dir)
+            return self._knowledge
+
     def toolkit(self) -> Any:
         """Content, index and model, loaded once (call from a worker thread: it can take seconds)."""
         with self._toolkit_lock:
             if self._toolkit is None:
                 from agent.session import load_toolkit
 
-                self._toolkit = load_toolkit(self.settings)
+                self._toolkit = load_toolkit(self.settings, later=True, kb=self.knowledge())
             return self._toolkit
 
     def toolkit_problems(self) -> list[str]:
         """The problem ids of the knowledge base (from the files alone, without the model)."""
-        from agent.content.loader import load_knowledge_base
-
-        return list(load_knowledge_base(self.settings.knowledge_dir, self.settings.rubrics_dir).problems)
+        return list(self.knowledge().problems)
 
     def engine_label(self) -> str:
         """What the user sees as the engine."""
@@ -83,6 +95,9 @@ class MlsdApp(App[None]):
         from tui.screens.start import StartScreen
 
         problem, resume, level, length = self._initial
+        # LangGraph takes ~1 s to import: start now, while the first screen draws and the
+        # candidate reads, rather than when the interview opens.
+        threading.Thread(target=_import_interview_core, name="preload", daemon=True).start()
         if self._preferences_notice:
             self.notify(self._preferences_notice, severity="warning", timeout=15)
         self.push_screen(StartScreen())
@@ -111,3 +126,9 @@ class MlsdApp(App[None]):
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:
             yield from commands()
+
+
+def _import_interview_core() -> None:
+    """Import the graph and the session modules (their first import is the slow part of opening)."""
+    import agent.graph
+    import agent.session  # noqa: F401

@@ -83,8 +83,10 @@ def run_build(args: argparse.Namespace) -> int:
         stderr().print(f"Index is up to date: {stats.total} units ({stats.seconds:.2f} s). {index.path}")
     else:
         replaced = " (index replaced)" if stats.rebuilt else ""
+        reused = stats.embedded - stats.computed
+        known = f" ({reused} already known: shipped or cached)" if reused else ""
         stderr().print(
-            f"Indexed {stats.total} units: {stats.embedded} embedded, "
+            f"Indexed {stats.total} units: {stats.embedded} embedded{known}, "
             f"{stats.total - stats.embedded} unchanged, {stats.removed} removed{replaced} "
             f"in {stats.seconds:.1f} s. {index.path}"
         )

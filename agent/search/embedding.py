@@ -7,6 +7,7 @@ fallback: if the model cannot be loaded, search fails with a message saying how 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -19,6 +20,7 @@ import numpy as np
 
 from agent.errors import EmbeddingModelError
 from agent.privacy import opt_out
+from agent.search.bundle import Bundle, read_bundle
 from agent.search.vector_cache import DiskCache, MemoryCache
 
 DIMENSION = 384
@@ -110,10 +112,15 @@ def _verify(path: Path, expected: str | None, what: str) -> None:
 class Embedder:
     """Turns texts into L2-normalised 384-d vectors: mean pooling over tokens, as sentence-transformers."""
 
-    def __init__(self, spec: EmbeddingSpec | None = None, *, disk_cache: Path | None = None) -> None:
+    def __init__(
+        self, spec: EmbeddingSpec | None = None, *, disk_cache: Path | None = None, use_bundle: bool = True
+    ) -> None:
         self.spec = spec or spec_from_env()
         self._lock = threading.Lock()
         self.memory = MemoryCache()
+        self._use_bundle = use_bundle
+        self._bundle: Bundle | None = None
+        self._bundle_read = False
         self.disk = DiskCache(disk_cache, self.spec.fingerprint, DIMENSION) if disk_cache else None
         #: Texts run through the model since start (the rest came from a cache).
         self.computed = 0
@@ -155,6 +162,12 @@ class Embedder:
             self._tokenizer = tokenizer
             self._session = session
 
+    def warm(self) -> None:
+        """Load the model now (from a thread), so the first answer does not wait for it; a failure
+        is left for the first real use to report."""
+        with contextlib.suppress(EmbeddingModelError):
+            self._load()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), 384), each row of unit length."""
         if not texts:
@@ -178,6 +191,13 @@ class Embedder:
             vector = self.memory.get(key)
             if vector is not None:
                 known[key] = vector
+        if any(k not in known for k in wanted):
+            shipped = self._shipped()
+            if shipped is not None:
+                for key in dict.fromkeys(wanted):
+                    vector = None if key in known else shipped.get(key)
+                    if vector is not None:
+                        known[key] = vector
         if self.disk is not None and any(k not in known for k in wanted):
             stored = self.disk.get_many([k for k in dict.fromkeys(wanted) if k not in known])
             known.update(stored)
@@ -199,6 +219,16 @@ class Embedder:
         for key in wanted:
             self.memory.put(key, known[key])
         return [np.stack([known[k] for k in (t, *ks)]) for t, ks in zip(texts, keys, strict=True)]
+
+    def _shipped(self) -> Bundle | None:
+        """The package's vectors of the bundled content, when they were made with this model."""
+        with self._lock:
+            if not self._bundle_read:
+                self._bundle_read = True
+                bundle = read_bundle() if self._use_bundle else None
+                if bundle is not None and bundle.fingerprint == self.spec.fingerprint:
+                    self._bundle = bundle
+            return self._bundle
 
     def embed_one(self, text: str) -> np.ndarray:
         """Embed one text; returns a vector of shape (384,)."""

@@ -28,10 +28,28 @@ def ready_index(
     settings.ensure_home()
     embedder = embedder or Embedder(disk_cache=embedding_cache(settings))
     index = KnowledgeIndex(settings.index_dir, embedder)
+    return index, _prepare(index, kb, force=force, progress=progress)
+
+
+def index_later(settings: Settings, kb: KnowledgeBase, embedder: Embedder) -> KnowledgeIndex:
+    """The index of `kb`, returned at once: a build it needs is left for `start_preparing()` or the
+    first search."""
+    settings.ensure_home()
+    index = KnowledgeIndex(settings.index_dir, embedder)
+    if not index.is_fresh(build_units(kb)):
+        index.prepare_later(lambda progress: _prepare(index, kb, progress=progress))
+    return index
+
+
+def _prepare(
+    index: KnowledgeIndex, kb: KnowledgeBase, *, force: bool = False, progress: Progress | None = None
+) -> BuildStats:
     stats = index.build(build_units(kb), force=force, progress=progress)
-    if not stats.skipped and embedder.disk is not None:
-        embedder.embed(fixed_statements(kb))  # into the disk cache, so no interview turn waits for them
-    return index, stats
+    if not stats.skipped and index.embedder.disk is not None:
+        # Into the disk cache, so no interview turn waits for them (the shipped vectors of the
+        # bundled content make this a no-op).
+        index.embedder.embed(fixed_statements(kb))
+    return stats
 
 
 def embedding_cache(settings: Settings) -> Path:

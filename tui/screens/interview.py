@@ -11,7 +11,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Markdown, ProgressBar, Static
 
 from agent.cli.inputs import MAX_ANSWER_CHARS
 from agent.ids import PHASES
@@ -20,13 +20,11 @@ from tui.widgets.chat import ChatLog, InterviewerMessage
 from tui.widgets.phase_panel import PhasePanel
 
 
-def _offline_opening(settings: Any, problem: str) -> str:
+def _offline_opening(kb: Any, problem: str) -> str:
     """The offline engine's first message for a problem, from the notes and templates alone."""
-    from agent.content.loader import load_knowledge_base
     from agent.engines.base import opening_plan
     from agent.engines.offline import compose_turn, load_templates
 
-    kb = load_knowledge_base(settings.knowledge_dir, settings.rubrics_dir)
     return compose_turn(load_templates(), opening_plan(kb, problem))
 
 
@@ -73,12 +71,16 @@ class InterviewScreen(Screen[None]):
         self._streamed = ""
         self._asked_at = time.monotonic()
         self._pending = ""
+        self._build_started = time.monotonic()
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="interview"):
             with Vertical(id="conversation"):
                 yield ChatLog(id="chat")
+                with Horizontal(id="preparing"):
+                    yield Static("Preparing search over the notes (your answer can go now; the reply waits)")
+                    yield ProgressBar(id="preparing-bar", show_eta=True)
                 yield AnswerBox(id="answer")
             yield PhasePanel(id="panel")
         yield Footer()
@@ -104,7 +106,8 @@ class InterviewScreen(Screen[None]):
         try:
             if preview:
                 # The offline opening is a pure function of the notes: show it while the rest loads.
-                self.app.call_from_thread(self._on_token, _offline_opening(app.settings, self.problem or ""))
+                opening = _offline_opening(app.knowledge(), self.problem or "")
+                self.app.call_from_thread(self._on_token, opening)
             toolkit = app.toolkit()
             engine = make_engine(app.backend, toolkit, model=app.model)
             context = build_context(toolkit, engine, auto_advance=True)
@@ -124,6 +127,9 @@ class InterviewScreen(Screen[None]):
         except MlsdError as exc:
             self.app.call_from_thread(self._open_failed, str(exc))
             return
+        # The opening is on screen: now fill the index and load the model while the candidate reads.
+        self._build_started = time.monotonic()
+        toolkit.finish_loading(progress=self._build_progress_from_thread)
         if self.interview.notice:
             self.app.call_from_thread(self.notify, self.interview.notice, severity="warning", timeout=20)
         self.app.call_from_thread(self._opened)
@@ -140,6 +146,16 @@ class InterviewScreen(Screen[None]):
             self.app.call_from_thread(self._send_failed, text, str(exc))
             return
         self.app.call_from_thread(self._sent, turns)
+
+    def _build_progress_from_thread(self, done: int, total: int) -> None:
+        self.app.call_from_thread(self._show_build_progress, done, total)
+
+    def _show_build_progress(self, done: int, total: int) -> None:
+        # Shown only when the build takes a while: the bundled notes' shipped vectors fill the index in
+        # about a second, a custom knowledge folder is embedded unit by unit.
+        slow = time.monotonic() - self._build_started > 0.5
+        self.query_one("#preparing").display = slow and done < total
+        self.query_one("#preparing-bar", ProgressBar).update(total=total, progress=done)
 
     def _token_from_thread(self, token: str) -> None:
         self.app.call_from_thread(self._on_token, token)

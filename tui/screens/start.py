@@ -60,11 +60,10 @@ class StartScreen(Screen[None]):
 
     @work(thread=True)
     def _load(self) -> None:
-        from agent.content.loader import load_knowledge_base
         from agent.history import list_sessions
 
         app: Any = self.app
-        kb = load_knowledge_base(app.settings.knowledge_dir, app.settings.rubrics_dir)
+        kb = app.knowledge()
         problems = [
             (pid, note.title, note.difficulty, note.prompt)
             for pid in sorted(kb.problems)
