@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
-from agent.grading.scale import LEVELS, band, score_text
+from agent.grading.scale import INCOMPLETE, LEVELS, MIN_ASSESSED_PHASES, band, score_text
+from agent.study import Exchange, NextBand, PhaseStudy, StudyGuide
 
 
-def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: str) -> str:
-    """The report as Markdown: verdict, phases with time, criteria with evidence, gaps, topics to study."""
+def report_markdown(
+    report: dict[str, Any], *, problem_title: str, session_id: str, study: StudyGuide | None = None
+) -> str:
+    """The report as Markdown: verdict, phases with time, what would move the verdict, criteria with
+    evidence, gaps, topics to study and, with a study guide, the annotated conversation and model answers."""
     lines = [
         f"# Mock interview feedback: {problem_title}",
         "",
@@ -23,10 +28,14 @@ def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: s
     for phase in report["phases"]:
         time = f"{phase['minutes']:.1f} ({phase['budget_minutes']:.0f})"
         lines.append(f"| {phase['title']} | {score_text(phase['score'])} | {time} |")
+    if report["verdict"] == INCOMPLETE:
+        lines += ["", _incomplete_text(report)]
+    if study is not None and study.next_band is not None:
+        lines += ["", *_next_band_markdown(study.next_band, report["score"])]
     if report.get("strengths"):
         lines += ["", "## Strengths", ""]
         for s in report["strengths"]:
-            quote = f' — "{s["evidence"][0]}"' if s.get("evidence") else ""
+            quote = f' — "{escape_markdown(s["evidence"][0])}"' if s.get("evidence") else ""
             lines.append(f"- **{s['title']}** ({s['phase']}){quote}")
     if report.get("gaps"):
         lines += ["", "## Gaps", ""]
@@ -43,9 +52,97 @@ def report_markdown(report: dict[str, Any], *, problem_title: str, session_id: s
         lines += [f"### {phase['title']} — {score_text(phase['score'])}", ""]
         for c in phase["criteria"]:
             lines.append(f"- **{c.get('title', c['id'])}**: {_criterion_score(c)}. {c['rationale']}")
-            lines += [f'  > "{q}"' for q in c.get("evidence", [])]
+            lines += [f'  > "{escape_markdown(q)}"' for q in c.get("evidence", [])]
         lines.append("")
+    if study is not None:
+        lines += ["## The interview, answer by answer", ""]
+        for phase_study in study.phases:
+            lines += _phase_markdown(phase_study)
+        if study.wrap_up:
+            lines += ["### Wrap-up", ""]
+            for exchange in study.wrap_up:
+                lines += _exchange_markdown(exchange)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _incomplete_text(report: dict[str, Any]) -> str:
+    assessed = sum(1 for p in report["phases"] if p.get("assessed", p["score"] is not None))
+    return (
+        f"No verdict: {assessed} of {len(report['phases'])} phases were assessed, and a verdict needs "
+        f"at least {MIN_ASSESSED_PHASES}. Answer more of the interview next time."
+    )
+
+
+def _next_band_markdown(step: NextBand, score: float) -> list[str]:
+    lines = [
+        f"## What would have moved the verdict up: {step.verdict}",
+        "",
+        f"{step.verdict.capitalize()} starts at {step.target:.2f}; this interview scored "
+        f"{score_text(score)}, {step.needed:.2f} short. The biggest levers, each raised to solid:",
+        "",
+    ]
+    for lever in step.levers:
+        now = "not assessed" if lever.criterion is None else _level_text(lever.now)
+        lines.append(
+            f"- **{lever.phase_title}: {lever.title}** (now {now}; +{lever.gain:.2f} overall). "
+            f"Solid: {lever.solid}"
+        )
+    if not step.reached:
+        lines += ["", "These alone do not close the gap: most criteria need to reach solid."]
+    return lines
+
+
+def _level_text(score: float | None) -> str:
+    return "insufficient evidence" if score is None else f"{score:.0f}"
+
+
+def _before_text(score: float | None) -> str:
+    return "none" if score is None else f"{score:.0f}"
+
+
+def _movement_text(exchange: Exchange) -> str:
+    if not exchange.answered:
+        return ""
+    if exchange.score is None:
+        return "_Not graded._"
+    moved = ", ".join(f"{m.title} ({_before_text(m.before)} → {m.after:.0f})" for m in exchange.moved)
+    raised = f"; raised {moved}" if moved else "; raised no criterion above what earlier answers showed"
+    return f"_This answer: {exchange.score:.2f}{raised}._"
+
+
+def _exchange_markdown(exchange: Exchange) -> list[str]:
+    reply = _quoted("You", exchange.reply, untrusted=exchange.answered)
+    lines = [*_quoted("Interviewer", exchange.question), "", *reply]
+    note = _movement_text(exchange)
+    return [*lines, *(["", note] if note else []), ""]
+
+
+def _quoted(who: str, text: str, *, untrusted: bool = False) -> list[str]:
+    # Blockquoted line by line, so a reply cannot end the quote or add headings of its own.
+    shown = escape_markdown(text) if untrusted else text
+    body = [f"> {line}" if line.strip() else ">" for line in shown.strip().splitlines()] or [">"]
+    return [f"> **{who}:**", ">", *body]
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
+
+
+def escape_markdown(text: str) -> str:
+    """Candidate text for a Markdown page: shown as typed, never read as markup or links."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _phase_markdown(phase: PhaseStudy) -> list[str]:
+    lines = [f"### {phase.title} — {score_text(phase.score)}", ""]
+    if not phase.exchanges:
+        lines += ["_Not reached in this interview._", ""]
+    for exchange in phase.exchanges:
+        lines += _exchange_markdown(exchange)
+    if phase.model_answer:
+        lines += ["**A model answer** (how a strong candidate might put it):", ""]
+        lines += [f"> {line}" if line.strip() else ">" for line in phase.model_answer.strip().splitlines()]
+        lines.append("")
+    return lines
 
 
 def _criterion_score(criterion: dict[str, Any]) -> str:
@@ -118,8 +215,60 @@ def _bar_chart_svg(phases: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
-def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) -> str:
-    """A self-contained HTML page: the chart of phase scores and the whole report."""
+def _next_band_html(step: NextBand, score: float) -> str:
+    items = "".join(
+        f"<li><b>{html.escape(lever.phase_title)}: {html.escape(lever.title)}</b> (now "
+        f"{'not assessed' if lever.criterion is None else _level_text(lever.now)}; "
+        f"+{lever.gain:.2f} overall). Solid: {html.escape(lever.solid)}</li>"
+        for lever in step.levers
+    )
+    short = (
+        "" if step.reached else "<p>These alone do not close the gap: most criteria need to reach solid.</p>"
+    )
+    return (
+        f"<h2>What would have moved the verdict up: {html.escape(step.verdict)}</h2>"
+        f"<p>{html.escape(step.verdict.capitalize())} starts at {step.target:.2f}; this interview scored "
+        f"{score_text(score)}, {step.needed:.2f} short. The biggest levers, each raised to solid:</p>"
+        f"<ul>{items}</ul>{short}"
+    )
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.strip().split("\n\n") if p.strip())
+
+
+def _exchange_html(exchange: Exchange) -> str:
+    note = _movement_text(exchange).strip("_")
+    return (
+        f"<div class=turn><b>Interviewer:</b>{_paragraphs(exchange.question)}</div>"
+        f"<div class='turn you'><b>You:</b>{_paragraphs(exchange.reply)}</div>"
+        + (f"<p class=moved>{html.escape(note)}</p>" if note else "")
+    )
+
+
+def _study_html(study: StudyGuide) -> str:
+    parts = ["<h2>The interview, answer by answer</h2>"]
+    for phase in study.phases:
+        parts.append(f"<h3>{html.escape(phase.title)} — {score_text(phase.score)}</h3>")
+        if not phase.exchanges:
+            parts.append("<p><i>Not reached in this interview.</i></p>")
+        parts += [_exchange_html(e) for e in phase.exchanges]
+        if phase.model_answer:
+            parts.append(
+                "<p><b>A model answer</b> (how a strong candidate might put it):</p>"
+                f"<blockquote>{_paragraphs(phase.model_answer)}</blockquote>"
+            )
+    if study.wrap_up:
+        parts.append("<h3>Wrap-up</h3>")
+        parts += [_exchange_html(e) for e in study.wrap_up]
+    return "".join(parts)
+
+
+def report_html(
+    report: dict[str, Any], *, problem_title: str, session_id: str, study: StudyGuide | None = None
+) -> str:
+    """A self-contained HTML page: the chart of phase scores and the whole report (and, with a study
+    guide, what would move the verdict and the annotated conversation with model answers)."""
     body: list[str] = [
         f"<h1>Mock interview feedback: {html.escape(problem_title)}</h1>",
         f"<p class=verdict><strong>{html.escape(report['verdict'])}</strong> — "
@@ -135,6 +284,10 @@ def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) 
             f"<td>{p['minutes']:.1f}</td><td>{p['budget_minutes']:.0f}</td></tr>"
         )
     body.append("</table>")
+    if report["verdict"] == INCOMPLETE:
+        body.append(f"<p>{html.escape(_incomplete_text(report))}</p>")
+    if study is not None and study.next_band is not None:
+        body.append(_next_band_html(study.next_band, report["score"]))
     sections = (("Strengths", "strengths", _strength), ("Gaps", "gaps", _gap))
     for title, key, render in (*sections, ("Missed critical topics: notes to study", "study", _study)):
         if report.get(key):
@@ -153,11 +306,15 @@ def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) 
                 f"<li><b>{title}</b>: {_criterion_score(c)}. {html.escape(c['rationale'])}{quotes}</li>"
             )
         body.append("</ul>")
+    if study is not None:
+        body.append(_study_html(study))
     style = (
         "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
         "line-height:1.5}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .6rem}"
         "blockquote{margin:.2rem 0 .2rem 1rem;color:#444;border-left:3px solid #bbb;padding-left:.6rem}"
+        ".turn{margin:.6rem 0}.turn p{margin:.2rem 0 .2rem 1rem}.you{background:#f4f7fb}"
+        ".moved{color:#555;font-style:italic;margin:.2rem 0 1rem 1rem}"
     )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -167,16 +324,25 @@ def report_html(report: dict[str, Any], *, problem_title: str, session_id: str) 
 
 
 def export_report(
-    report: dict[str, Any], folder: Path, *, problem_title: str, session_id: str
+    report: dict[str, Any],
+    folder: Path,
+    *,
+    problem_title: str,
+    session_id: str,
+    study: StudyGuide | None = None,
 ) -> tuple[Path, Path]:
     """Write `<session>.md` and `<session>.html` into `folder` (created private) and return both paths."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     markdown = folder / f"{session_id}.md"
     page = folder / f"{session_id}.html"
     markdown.write_text(
-        report_markdown(report, problem_title=problem_title, session_id=session_id), encoding="utf-8"
+        report_markdown(report, problem_title=problem_title, session_id=session_id, study=study),
+        encoding="utf-8",
     )
-    page.write_text(report_html(report, problem_title=problem_title, session_id=session_id), encoding="utf-8")
+    page.write_text(
+        report_html(report, problem_title=problem_title, session_id=session_id, study=study),
+        encoding="utf-8",
+    )
     for path in (markdown, page):
         path.chmod(0o600)
     return markdown, page

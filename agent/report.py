@@ -10,6 +10,7 @@ from agent.content.loader import KnowledgeBase
 from agent.grading.scale import HIGHEST, NO_SIGNAL, is_solid, overall_score, verdict_for
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
 from agent.state import PhaseResult
+from agent.study import solid_for_problem
 
 
 def not_assessed(phase: str, budget_minutes: float, minutes: float = 0.0) -> PhaseResult:
@@ -115,7 +116,8 @@ def _strengths_and_gaps(
                 )
             else:
                 weight = criterion.weight * (HIGHEST - (grade["score"] or NO_SIGNAL))
-                gaps.append((weight, {**item, "what_solid_looks_like": criterion.levels[3]}))
+                solid = solid_for_problem(kb, problem, phase, criterion)
+                gaps.append((weight, {**item, "what_solid_looks_like": solid}))
     strengths.sort(key=lambda s: -s[0])
     gaps.sort(key=lambda g: -g[0])
     return [s for _, s in strengths[:5]], [g for _, g in gaps[:6]]

@@ -196,6 +196,11 @@ def _content(tokens: list[_Token]) -> list[str]:
     return [_stem(t.text) for t in tokens if t.word and t.text not in _STOP and not t.text.isdigit()]
 
 
+def content_stems(text: str) -> list[str]:
+    """The stems of a text's content words (stop words and numbers left out), in order."""
+    return _content(_tokens(text))
+
+
 @dataclass(frozen=True)
 class _Flag:
     head: tuple[str, ...]  # stems of the pitfall itself ("uses batch-only predictions for a decision")

@@ -117,9 +117,22 @@ def verdict_for(score: float | None, level: str, assessed_phases: int) -> Verdic
     """The overall verdict for the target level, or "incomplete" with too few assessed phases."""
     if score is None or assessed_phases < MIN_ASSESSED_PHASES:
         return INCOMPLETE
+    return VERDICTS[_rank(score, level)]
+
+
+def _rank(score: float, level: str) -> int:
+    """How many of the level's verdict thresholds the score reaches (0-3)."""
     shift = LEVEL_SHIFT.get(level, 0.0)
-    rank = sum(score >= t + shift for t in VERDICT_THRESHOLDS)
-    return VERDICTS[rank]
+    return sum(score >= t + shift for t in VERDICT_THRESHOLDS)
+
+
+def next_verdict(score: float, level: str) -> tuple[Verdict, float] | None:
+    """The verdict one band up from `score` at this level and the overall score it starts at
+    (None at the top band)."""
+    rank = _rank(score, level)
+    if rank >= len(VERDICT_THRESHOLDS):
+        return None
+    return VERDICTS[rank + 1], VERDICT_THRESHOLDS[rank] + LEVEL_SHIFT.get(level, 0.0)
 
 
 Band = Literal["strong", "solid", "weak", "poor", "none"]

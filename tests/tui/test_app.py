@@ -143,6 +143,12 @@ async def test_advance_finish_feedback_and_export(
         assert "<svg" in html and "Clarify requirements" in html
         markdown = (reports / f"{session}.md").read_text(encoding="utf-8")
         assert markdown.startswith("# Mock interview feedback")
+        # The feedback teaches: the conversation annotated with what each answer earned, beside the
+        # problem's model answer for each phase.
+        assert "## The interview, answer by answer" in markdown and "_This answer: " in markdown
+        note = app.screen.interview.context.kb.problem_note("video_recommendation")
+        assert note.model_answers["clarify_requirements"].strip().splitlines()[0] in markdown
+        assert "A model answer" in html
         # Notes to study are named by their place in the knowledge folder and link to the file, so
         # what is shown is the same wherever the knowledge is installed.
         links = re.findall(r"\(\[(topics/[a-z_]+\.md)\]\(<(/[^>]+)>\)\)", markdown)
@@ -154,6 +160,13 @@ async def test_advance_finish_feedback_and_export(
         report = screen.query_one("#report", Markdown)
         shown = "\n".join(str(block.render()) for block in report.query("MarkdownBlock"))
         assert all(name in shown for name, _ in links) and str(app.settings.knowledge_dir) not in shown
+        # "Discuss" answers a question about a grade from the grade itself.
+        await pilot.press("d")
+        await pilot.press(*"why that score on the business goal?")
+        await pilot.press("enter")
+        discussion = screen.query_one("#discussion", Markdown)
+        await wait_until(pilot, lambda: "Why:" in discussion.source)
+        assert "Defines the business goal and a measurable success metric" in discussion.source
 
 
 async def test_discuss_the_feedback_and_see_the_reply_in_view(app_factory: Callable[..., MlsdApp]) -> None:

@@ -47,6 +47,7 @@ class FeedbackScreen(Screen[None]):
         super().__init__()
         from agent.export import report_markdown
         from agent.report import report_with_titles
+        from agent.study import study_guide
 
         self.interview = interview
         values = interview.values()
@@ -54,8 +55,9 @@ class FeedbackScreen(Screen[None]):
         kb = interview.context.kb
         self.report = report_with_titles(interview.report, kb, self.problem)
         self.problem_title = kb.problem_note(self.problem).title
+        self.study = study_guide(kb, self.problem, self.report, values["turns"], values["grades"])
         self.markdown = report_markdown(
-            self.report, problem_title=self.problem_title, session_id=interview.session_id
+            self.report, problem_title=self.problem_title, session_id=interview.session_id, study=self.study
         )
 
     def compose(self) -> ComposeResult:
@@ -88,6 +90,7 @@ class FeedbackScreen(Screen[None]):
             app.settings.home / "reports",
             problem_title=self.problem_title,
             session_id=self.interview.session_id,
+            study=self.study,
         )
         self.notify(f"Saved {markdown} and {page}", title="Report exported", timeout=8)
 
@@ -117,21 +120,19 @@ class FeedbackScreen(Screen[None]):
 
     @work(exclusive=True, group="discuss")
     async def _answer(self, question: str) -> None:
+        from agent.discuss import NoteHit, discuss
+
+        index = self.interview.context.selector.index
+        kb = self.interview.context.kb
+
+        def search(text: str) -> list[NoteHit]:
+            hits = index.search(text, k=3, problem=self.problem, kinds=["topic", "problem"])
+            return [NoteHit(hit.text, hit.source) for hit in hits]
+
         # The search embeds the question: off the event loop, so the screen stays responsive.
-        hits = await asyncio.to_thread(
-            self.interview.context.selector.index.search,
-            question,
-            k=3,
-            problem=self.problem,
-            kinds=["topic", "problem"],
-        )
-        lines = [f"**You asked:** {question}", ""]
-        for hit in hits:
-            lines.append(f"- {hit.text} _({hit.source})_")
-        missed = ", ".join(self.report["missed_topics"]) or "none"
-        lines += ["", f"Topics this interview missed: {missed}."]
+        reply = await asyncio.to_thread(discuss, question, self.report, kb, self.problem, search)
         # Anchored, the report stays scrolled to its end through every layout pass of the reply
         # (a paragraph's height settles only once its width is known), until the reader scrolls
         # up. One scroll after the append could run before the last pass and leave it below the fold.
         self.query_one("#feedback", VerticalScroll).anchor()
-        await self.query_one("#discussion", Markdown).append("\n\n" + "\n".join(lines))
+        await self.query_one("#discussion", Markdown).append("\n\n" + reply)

@@ -1,0 +1,143 @@
+"""Answers to a candidate's questions about their feedback: from the grade data first, then the notes.
+
+A question that names a criterion or a phase ("why did I get a 2 on rollout?", "what was wrong with my
+evaluation?") is answered from what the grader recorded: the level, its reason, the candidate's words
+that counted, and what a solid answer does for this problem. Anything else is answered by the notes
+that search finds, each cited by its file. Candidate quotes are escaped: they are shown, never parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agent.content.loader import KnowledgeBase
+from agent.export import escape_markdown
+from agent.grading.negation import content_stems
+from agent.grading.scale import LEVELS, score_text
+from agent.ids import PHASE_TITLES, PHASES
+from agent.study import solid_for_problem
+
+#: Words that name a phase in questions, besides its title.
+_PHASE_WORDS: dict[str, tuple[str, ...]] = {
+    "clarify_requirements": ("clarify", "clarification", "requirement", "requirements"),
+    "frame_problem": ("framing", "frame", "formulation"),
+    "data_preparation": ("data", "label", "labels", "features", "feature"),
+    "model_development": ("model", "modelling", "modeling", "training", "architecture"),
+    "evaluation": ("evaluation", "metrics", "metric", "experiment"),
+    "deployment_serving": ("serving", "deployment", "deploy", "latency", "rollout"),
+    "monitoring": ("monitoring", "monitor", "drift", "retraining"),
+}
+#: A criterion is meant when the question shares this many content stems with its title.
+_CRITERION_STEMS = 2
+
+
+@dataclass(frozen=True)
+class NoteHit:
+    """A passage of the notes found for a question."""
+
+    text: str
+    source: str
+
+
+Search = Callable[[str], Sequence[NoteHit]]
+
+
+def discuss(
+    question: str,
+    report: Mapping[str, Any],
+    kb: KnowledgeBase,
+    problem: str,
+    search: Search,
+) -> str:
+    """Markdown answering `question` about this report: the grade data it is about, then the notes."""
+    lines = [f"**You asked:** {escape_markdown(question)}", ""]
+    criterion = _criterion_meant(question, report, kb, problem)
+    phase = None if criterion else _phase_meant(question)
+    if criterion is not None:
+        lines += _explain_criterion(report, kb, problem, *criterion)
+    elif phase is not None:
+        lines += _explain_phase(report, kb, problem, phase)
+    hits = search(question)
+    if hits:
+        lines += ["", "From the notes:", ""]
+        lines += [f"- {hit.text} _({hit.source})_" for hit in hits]
+    missed = ", ".join(report.get("missed_topics", [])) or "none"
+    lines += ["", f"Critical topics this interview missed: {missed}."]
+    return "\n".join(lines)
+
+
+def _phases(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {p["phase"]: p for p in report.get("phases", []) if p["phase"] in PHASES}
+
+
+def _criterion_meant(
+    question: str, report: Mapping[str, Any], kb: KnowledgeBase, problem: str
+) -> tuple[str, str] | None:
+    asked = set(content_stems(question))
+    best: tuple[int, str, str] | None = None
+    for phase in _phases(report):
+        for criterion in kb.rubric_for(problem, phase):
+            shared = len(asked & set(content_stems(criterion.title)))
+            if shared >= _CRITERION_STEMS and (best is None or shared > best[0]):
+                best = (shared, phase, criterion.id)
+    return None if best is None else (best[1], best[2])
+
+
+def _phase_meant(question: str) -> str | None:
+    words = set(question.lower().replace("?", " ").replace(",", " ").split())
+    for phase, names in _PHASE_WORDS.items():
+        if words & set(names):
+            return phase
+    return None
+
+
+def _level(score: float | None) -> str:
+    if score is None:
+        return "insufficient evidence (no answer addressed it)"
+    return f"{score:.0f} ({LEVELS[round(score)]})"
+
+
+def _explain_criterion(
+    report: Mapping[str, Any], kb: KnowledgeBase, problem: str, phase: str, criterion_id: str
+) -> list[str]:
+    criterion = next(c for c in kb.rubric_for(problem, phase) if c.id == criterion_id)
+    grade = next((c for c in _phases(report)[phase].get("criteria", []) if c["id"] == criterion_id), None)
+    score = None if grade is None else grade.get("score")
+    lines = [
+        f"**{criterion.title}** ({PHASE_TITLES[phase]}): {_level(score)}.",
+        "",
+        f"Why: {grade['rationale'] if grade else 'the phase was not assessed.'}",
+    ]
+    quotes = grade.get("evidence", []) if grade else []
+    if quotes:
+        lines += ["", "What you said that counted:", ""]
+        lines += [f'> "{escape_markdown(q)}"' for q in quotes[:3]]
+    lines += ["", f"Solid, for this problem: {solid_for_problem(kb, problem, phase, criterion)}"]
+    if score is None or score < 4:
+        lines += ["", f"Strong also: {criterion.levels[4]}"]
+    return lines
+
+
+def _explain_phase(report: Mapping[str, Any], kb: KnowledgeBase, problem: str, phase: str) -> list[str]:
+    result = _phases(report).get(phase)
+    if result is None or result.get("score") is None:
+        return [f"**{PHASE_TITLES[phase]}** was not assessed: no answer reached it."]
+    lines = [f"**{PHASE_TITLES[phase]}**: {score_text(result['score'])} of 4, from these criteria:", ""]
+    rubric = {c.id: c for c in kb.rubric_for(problem, phase)}
+    weakest: tuple[float, str] | None = None
+    for grade in result.get("criteria", []):
+        criterion = rubric.get(grade["id"])
+        if criterion is None:
+            continue
+        score = grade.get("score")
+        lines.append(f"- **{criterion.title}**: {_level(score)}. {grade['rationale']}")
+        value = 0.0 if score is None else float(score)
+        if weakest is None or value < weakest[0]:
+            weakest = (value, criterion.id)
+    if weakest is not None and weakest[0] < 3:
+        criterion = rubric[weakest[1]]
+        solid = solid_for_problem(kb, problem, phase, criterion)
+        lines += ["", f"The weakest, **{criterion.title}**, at solid: {solid}"]
+    return lines
