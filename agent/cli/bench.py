@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from agent.bench import STEPS
 from agent.cli.output import print_json, settings_from_args, stderr
 
-STEP_NAMES = ("index", "startup", "turns", "search", "eval", "llm", "memory")
+#: The measurements, in the order they run (the list lives with them, in agent.bench).
+STEP_NAMES = tuple(STEPS)
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add `bench` to the parser."""
     parser = commands.add_parser(
         "bench",
-        help="measure startup, turn latency, search, index, eval, LLM overhead and memory",
+        help="measure first launch, startup, turn latency, search, index, eval, LLM overhead and memory",
         parents=[common],
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
