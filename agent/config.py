@@ -74,9 +74,27 @@ class Settings:
         return self.home / "index"
 
     def ensure_home(self) -> Path:
-        """Create the home folder, readable by the user only, and return it."""
-        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return self.home
+        """Create the home folder, readable by the user only, and return it; a path that cannot be a
+        home (a file, under a file, a broken link, not writable) is a one-line UsageError."""
+        home = self.home
+        where = f"MLSD_HOME {home}"
+        again = "point MLSD_HOME (or --home) at a folder you can write"
+        if home.is_symlink() and not home.exists():
+            target = os.readlink(home)
+            raise UsageError(f"{where} is a broken symbolic link (to {target}): create that, or {again}")
+        blocker = next((p for p in (home, *home.parents) if p.exists() and not p.is_dir()), None)
+        if blocker == home:
+            raise UsageError(f"{where} is a file, not a folder: {again}")
+        if blocker is not None:
+            raise UsageError(f"{where} is under {blocker}, which is a file: {again}")
+        try:
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise UsageError(f"{where} cannot be created ({exc.strerror}): {again}") from None
+        # os.access asks the kernel, so a read-only mount and a missing write bit both count.
+        if not os.access(home, os.W_OK | os.X_OK):
+            raise UsageError(f"{where} is read-only for you: make it writable (chmod u+rwx), or {again}")
+        return home
 
 
 DEFAULT_MODEL = "gpt-4o-mini"

@@ -46,6 +46,7 @@ class Toolkit:
 def load_toolkit(settings: Settings, embedder: Embedder | None = None) -> Toolkit:
     """Load the content and make sure its index is built."""
     kb = load_kb(settings)
+    settings.ensure_home()  # before the embedding cache is created in it
     embedder = embedder or Embedder(disk_cache=embedding_cache(settings))
     index, _ = ready_index(settings, kb, embedder=embedder)
     return Toolkit(settings, kb, index, embedder, OfflineGrader(embedder))
@@ -95,6 +96,8 @@ def set_aside_damaged_checkpoints(home: Path) -> str | None:
     path = home / CHECKPOINTS
     if not path.is_file():
         return None
+    # SQLite says only "unable to open database file"; Python's own open names the file and why.
+    path.open("r+b").close()
     try:
         # Read-write, as the checkpointer opens it: a read-only open fails on a healthy database
         # whose write-ahead log a killed process left behind, which is no damage at all.

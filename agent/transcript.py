@@ -65,14 +65,26 @@ class TranscriptWriter:
 
     def write(self, event: str, **fields: Any) -> None:
         """Append one event line."""
-        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (line + "\n").encode("utf-8"))
+            _write_all(fd, _line(event, fields))
             if self.durable:
                 os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _line(event: str, fields: dict[str, Any]) -> bytes:
+    line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)
+    return (line + "\n").encode("utf-8")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte: on a nearly full disk `os.write` writes part and returns, and the rest must
+    raise (ENOSPC) rather than leave a torn line that the next line would run into."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def read_transcript(path: Path) -> list[dict[str, Any]]:

@@ -7,11 +7,14 @@ changed; when nothing changed a manifest check returns before Chroma is even imp
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,18 +233,20 @@ class KnowledgeIndex:
         stale = [u for u in units if stored_hash.get(u.id) != u.content_hash]
         removed = [i for i in stored_hash if i not in wanted]
         if removed:
-            collection.delete(ids=removed)
+            with _writing(self.path):
+                collection.delete(ids=removed)
         if progress:
             progress(0, len(stale))
         for start in range(0, len(stale), _UPSERT_BATCH):
             batch = stale[start : start + _UPSERT_BATCH]
             vectors = self.embedder.embed([u.embed_text for u in batch])
-            collection.upsert(
-                ids=[u.id for u in batch],
-                embeddings=vectors,
-                documents=[u.text for u in batch],
-                metadatas=[_metadata(u) for u in batch],
-            )
+            with _writing(self.path):
+                collection.upsert(
+                    ids=[u.id for u in batch],
+                    embeddings=vectors,
+                    documents=[u.text for u in batch],
+                    metadatas=[_metadata(u) for u in batch],
+                )
             if progress:
                 progress(min(start + _UPSERT_BATCH, len(stale)), len(stale))
         self._collection = collection
@@ -306,6 +311,21 @@ class KnowledgeIndex:
         ids, texts = result["ids"][0], result["documents"][0]
         metas, distances = result["metadatas"][0], result["distances"][0]
         return [_hit(*row) for row in zip(ids, texts, metas, distances, strict=True)]
+
+
+#: Chroma's errors do not say why a write failed: with less free space than this, it was the disk.
+_FULL_BELOW = 16 * 1024 * 1024
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Around a Chroma write: a failure on an (all but) full disk becomes the OSError it really is."""
+    try:
+        yield
+    except Exception as exc:
+        if shutil.disk_usage(path).free >= _FULL_BELOW:
+            raise
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from exc
 
 
 def _hit(unit_id: str, text: str, meta: dict[str, Any], distance: float) -> SearchHit:
