@@ -5,6 +5,7 @@ Only this module reads `os.environ`; everything else receives a :class:`Settings
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -130,16 +131,28 @@ class LLMSettings:
                 )
             key = "not-needed"  # local servers (Ollama, vLLM, llama.cpp) usually ignore the key
         timeout_text = env.get("MLSD_LLM_TIMEOUT", "").strip()
-        try:
-            timeout = timeout_s if timeout_s is not None else float(timeout_text or 60.0)
-        except ValueError:
-            raise UsageError(f"MLSD_LLM_TIMEOUT must be a number of seconds, not {timeout_text!r}") from None
         return cls(
             api_key=key,
             base_url=base_url,
             model=(model or env.get("MLSD_MODEL", "").strip() or DEFAULT_MODEL),
-            timeout_s=timeout,
+            timeout_s=timeout_s if timeout_s is not None else _timeout(timeout_text),
         )
+
+
+def _timeout(text: str) -> float:
+    """MLSD_LLM_TIMEOUT as seconds: a finite number above 0 (60 when unset)."""
+    if not text:
+        return 60.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    # 0 or less would fail every request as "cannot reach"; nan and inf are no time at all.
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(
+            f"MLSD_LLM_TIMEOUT must be a number of seconds above 0, such as 60 or 2.5, not {text!r}"
+        )
+    return seconds
 
 
 def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> str:
