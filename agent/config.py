@@ -161,3 +161,9 @@ def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> s
     if flag:
         return flag
     return "openai" if env.get("OPENAI_API_KEY", "").strip() else "offline"
+
+
+def requested_kill_point(env: Mapping[str, str] | None = None) -> str:
+    """The crash point a test asked for with MLSD_TEST_KILL_AFTER ("" for none): see agent/crashpoint.py."""
+    env = os.environ if env is None else env
+    return env.get("MLSD_TEST_KILL_AFTER", "").strip()
