@@ -142,6 +142,8 @@ class KnowledgeIndex:
         self.path = path
         self.embedder = embedder
         self._collection: Any = None
+        #: The units of the last build, kept to rebuild from if damage shows only on first use.
+        self._units: list[Unit] | None = None
         # Chroma is opened on first use, possibly from several threads at once (the eval runner).
         self._opening = threading.Lock()
 
@@ -220,11 +222,19 @@ class KnowledgeIndex:
     ) -> BuildStats:
         """Bring the index in line with `units`, embedding only what is new or changed."""
         started = time.perf_counter()
+        self._units = units
         if not force and self.is_fresh(units):
             return BuildStats(len(units), 0, 0, time.perf_counter() - started, skipped=True)
         collection, rebuilt = self._collection_or_rebuild()
         if force and collection.count():
             collection, rebuilt = self._open(reset=True), True
+        embedded, removed = self._sync(collection, units, progress)
+        self._collection = collection
+        return BuildStats(len(units), embedded, removed, time.perf_counter() - started, rebuilt=rebuilt)
+
+    def _sync(self, collection: Any, units: list[Unit], progress: Progress | None) -> tuple[int, int]:
+        """Embed and store the units the collection lacks or holds stale, drop the ones it should not
+        hold, then write the manifest; returns how many were embedded and how many removed."""
         stored = collection.get(include=["metadatas"])
         stored_hash = {
             i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)
@@ -249,18 +259,22 @@ class KnowledgeIndex:
                 )
             if progress:
                 progress(min(start + _UPSERT_BATCH, len(stale)), len(stale))
-        self._collection = collection
         self._write_manifest(units_fingerprint(units), len(units))
-        return BuildStats(
-            len(units), len(stale), len(removed), time.perf_counter() - started, rebuilt=rebuilt
-        )
+        return len(stale), len(removed)
 
     # ------------------------------------------------------------------ search
 
     def _ready(self) -> Any:
         with self._opening:
             if self._collection is None:
-                self._collection, _ = self._collection_or_rebuild()
+                collection, reset = self._collection_or_rebuild()
+                if reset:
+                    # The manifest said fresh, but Chroma's files were damaged: the reset left an
+                    # empty collection (and no manifest), so the units go back in before any search.
+                    if self._units is None:
+                        raise MlsdError(f"the index {self.path} was damaged and emptied: run `mlsd kb build`")
+                    self._sync(collection, self._units, None)
+                self._collection = collection
         return self._collection
 
     def vectors(
