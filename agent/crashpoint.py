@@ -1,7 +1,9 @@
 """Crash points for the crash-safety tests.
 
 `MLSD_TEST_KILL_AFTER=<name>` makes the process SIGKILL itself, as a crash would, when it reaches the
-point of that name, so a test hits a window of a few milliseconds every time instead of by luck.
+point of that name, so a test hits a window of a few milliseconds every time instead of by luck. The
+points: `header` (a new session's transcript header is written, its first checkpoint is not) and
+`final-checkpoint` (the report is checkpointed, the transcript's report line is not written).
 """
 
 from __future__ import annotations
@@ -10,10 +12,6 @@ import os
 import signal
 
 from agent.config import requested_kill_point
-
-#: The named points: after a new session's transcript header, before its first checkpoint; and after
-#: the final checkpoint (the report), before the transcript's report line.
-POINTS = ("header", "final-checkpoint")
 
 
 def kill_point(name: str) -> None:
