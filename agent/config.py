@@ -5,6 +5,7 @@ Only this module reads `os.environ`; everything else receives a :class:`Settings
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,9 +75,27 @@ class Settings:
         return self.home / "index"
 
     def ensure_home(self) -> Path:
-        """Create the home folder, readable by the user only, and return it."""
-        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return self.home
+        """Create the home folder, readable by the user only, and return it; a path that cannot be a
+        home (a file, under a file, a broken link, not writable) is a one-line UsageError."""
+        home = self.home
+        where = f"MLSD_HOME {home}"
+        again = "point MLSD_HOME (or --home) at a folder you can write"
+        if home.is_symlink() and not home.exists():
+            target = os.readlink(home)
+            raise UsageError(f"{where} is a broken symbolic link (to {target}): create that, or {again}")
+        blocker = next((p for p in (home, *home.parents) if p.exists() and not p.is_dir()), None)
+        if blocker == home:
+            raise UsageError(f"{where} is a file, not a folder: {again}")
+        if blocker is not None:
+            raise UsageError(f"{where} is under {blocker}, which is a file: {again}")
+        try:
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise UsageError(f"{where} cannot be created ({exc.strerror}): {again}") from None
+        # os.access asks the kernel, so a read-only mount and a missing write bit both count.
+        if not os.access(home, os.W_OK | os.X_OK):
+            raise UsageError(f"{where} is read-only for you: make it writable (chmod u+rwx), or {again}")
+        return home
 
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -112,16 +131,28 @@ class LLMSettings:
                 )
             key = "not-needed"  # local servers (Ollama, vLLM, llama.cpp) usually ignore the key
         timeout_text = env.get("MLSD_LLM_TIMEOUT", "").strip()
-        try:
-            timeout = timeout_s if timeout_s is not None else float(timeout_text or 60.0)
-        except ValueError:
-            raise UsageError(f"MLSD_LLM_TIMEOUT must be a number of seconds, not {timeout_text!r}") from None
         return cls(
             api_key=key,
             base_url=base_url,
             model=(model or env.get("MLSD_MODEL", "").strip() or DEFAULT_MODEL),
-            timeout_s=timeout,
+            timeout_s=timeout_s if timeout_s is not None else _timeout(timeout_text),
         )
+
+
+def _timeout(text: str) -> float:
+    """MLSD_LLM_TIMEOUT as seconds: a finite number above 0 (60 when unset)."""
+    if not text:
+        return 60.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    # 0 or less would fail every request as "cannot reach"; nan and inf are no time at all.
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(
+            f"MLSD_LLM_TIMEOUT must be a number of seconds above 0, such as 60 or 2.5, not {text!r}"
+        )
+    return seconds
 
 
 def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -130,3 +161,9 @@ def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> s
     if flag:
         return flag
     return "openai" if env.get("OPENAI_API_KEY", "").strip() else "offline"
+
+
+def requested_kill_point(env: Mapping[str, str] | None = None) -> str:
+    """The crash point a test asked for with MLSD_TEST_KILL_AFTER ("" for none): see agent/crashpoint.py."""
+    env = os.environ if env is None else env
+    return env.get("MLSD_TEST_KILL_AFTER", "").strip()

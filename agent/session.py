@@ -16,6 +16,7 @@ from typing import Any
 from agent import __version__
 from agent.config import Settings
 from agent.context import InterviewContext
+from agent.crashpoint import kill_point
 from agent.engines.base import Engine
 from agent.engines.offline import OfflineEngine
 from agent.errors import UsageError
@@ -60,6 +61,7 @@ def load_toolkit(
     :meth:`Toolkit.finish_loading` or their first use, so the opening question comes first.
     """
     kb = kb if kb is not None else load_kb(settings)
+    settings.ensure_home()  # before the embedding cache is created in it
     embedder = embedder or Embedder(disk_cache=embedding_cache(settings))
     if later:
         index = index_later(settings, kb, embedder)
@@ -112,6 +114,8 @@ def set_aside_damaged_checkpoints(home: Path) -> str | None:
     path = home / CHECKPOINTS
     if not path.is_file():
         return None
+    # SQLite says only "unable to open database file"; Python's own open names the file and why.
+    path.open("r+b").close()
     try:
         # Read-write, as the checkpointer opens it: a read-only open fails on a healthy database
         # whose write-ahead log a killed process left behind, which is no damage at all.
@@ -171,6 +175,8 @@ class Interview:
         self._written_grades = sum(1 for e in events if e["event"] == "grade")
         self._written_phases = {e["phase"] for e in events if e["event"] == "phase"}
         self._report_written = any(e["event"] == "report" for e in events)
+        # A header and nothing else: a kill came before the first checkpoint (see `resume`).
+        self._lone_header = events[0] if [e["event"] for e in events] == ["session"] else None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -200,9 +206,9 @@ class Interview:
             raise UsageError(f"interview length must be 45 or 60 minutes, not {length}")
         session_id = session_id or _new_session_id(problem)
         interview = cls(context, home, session_id, checkpointer, durable)
-        if interview.values():
+        if interview.values() or interview.transcript_path.is_file():
             raise UsageError(f"session {session_id!r} already exists; resume it instead")
-        interview.transcript.write(
+        interview.transcript.start(
             "session",
             session_id=session_id,
             problem=problem,
@@ -215,10 +221,15 @@ class Interview:
             knowledge_dir=str(context.kb.knowledge_dir),
             rubrics_dir=str(context.kb.rubrics_dir),
         )
-        interview._run(
-            {"session_id": session_id, "problem": problem, "level": level, "length": length}, on_token
-        )
+        kill_point("header")
+        interview._begin(problem, level, length, on_token)
         return interview
+
+    def _begin(self, problem: str, level: str, length: int, on_token: OnToken | None) -> None:
+        """Run the graph's first step: the opening question, and the session's first checkpoint."""
+        self._run(
+            {"session_id": self.session_id, "problem": problem, "level": level, "length": length}, on_token
+        )
 
     @classmethod
     def resume(
@@ -226,6 +237,13 @@ class Interview:
     ) -> Interview:
         """Reopen an interview from its checkpoints."""
         interview = cls(context, home, session_id, checkpointer)
+        header = interview._lone_header
+        if header is not None and not interview.values():
+            # Killed between the header and the first checkpoint: nothing was asked yet, so the
+            # session starts again from its header rather than being lost.
+            interview.transcript.write("resumed", engine=context.engine.name)
+            interview._begin(header["problem"], header["level"], header["length"], None)
+            return interview
         if not interview.values():
             if interview.transcript_path.is_file():
                 raise UsageError(
@@ -310,6 +328,7 @@ class Interview:
                 self._written_phases.add(phase)
         report = values.get("report")
         if report is not None and not self._report_written:
+            kill_point("final-checkpoint")  # the report is checkpointed: values() read it from there
             self.transcript.write("report", **report)
             self._report_written = True
 

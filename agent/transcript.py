@@ -63,16 +63,50 @@ class TranscriptWriter:
             handle.truncate(data.rfind(b"\n") + 1)
         return True
 
+    def start(self, event: str, **fields: Any) -> None:
+        """Create the transcript with its first line in one step: a crash or a full disk leaves no
+        transcript or one with its whole header, never an empty or torn one that names no session."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            _write_all(fd, _line(event, fields))
+            if self.durable:
+                os.fsync(fd)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+        if self.durable:  # the rename itself reaches the disk
+            folder = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+
     def write(self, event: str, **fields: Any) -> None:
         """Append one event line."""
-        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (line + "\n").encode("utf-8"))
+            _write_all(fd, _line(event, fields))
             if self.durable:
                 os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _line(event: str, fields: dict[str, Any]) -> bytes:
+    line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)
+    return (line + "\n").encode("utf-8")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte: on a nearly full disk `os.write` writes part and returns, and the rest must
+    raise (ENOSPC) rather than leave a torn line that the next line would run into."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def read_transcript(path: Path) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +60,41 @@ def read_answer(name: str) -> str:
     return check_answer(_decode(data, where), where)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice (plain YAML keeps the last, dropping answers)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """The mapping, or a YAML error naming the repeated key and both lines."""
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # the safe loader refuses it below, with its own message
+            line = key_node.start_mark.line + 1
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"{key!r} appears twice (lines {first[key]} and {line}): "
+                    "put all its answers in one list",
+                    problem_mark=key_node.start_mark,
+                )
+            first[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_answer_script(name: str) -> dict[str, list[str]]:
     """A YAML answer script: phase ids (and optionally wrap_up) mapped to the candidate's answers in order."""
     data, where = _read_bytes(name)
     text = _decode(data, where)
     try:
-        loaded: Any = yaml.safe_load(text)
+        loaded: Any = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
         raise UsageError(f"{where}: invalid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise UsageError(
+            f"answers file {where} is nested too deeply: it maps phase ids to lists of answers"
+        ) from None
     if not isinstance(loaded, dict) or not loaded:
         raise UsageError(f"{where}: expected a mapping of phase ids to lists of answers")
     script: dict[str, list[str]] = {}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from typing import Any
 
 from agent.cli.inputs import read_answer, read_answer_script
 from agent.cli.output import print_json, settings_from_args, stderr
 from agent.config import resolve_backend
 from agent.engines.factory import BACKENDS, make_engine
-from agent.errors import UsageError
+from agent.errors import MlsdError, UsageError, storage_message
 from agent.grading.models import criterion_json
 from agent.grading.scale import score_text
 from agent.ids import LEVELS, PHASES
@@ -183,7 +184,16 @@ def run_interview(args: argparse.Namespace) -> int:
         )
     if interview.notice:
         stderr().print(f"[yellow]warning:[/] {interview.notice}")
-    interview.play(script)
+    try:
+        interview.play(script)
+    except (OSError, sqlite3.Error) as exc:  # a full disk mid-interview: what was saved stays saved
+        message = storage_message(exc)
+        if message is None:
+            raise
+        raise MlsdError(
+            f"{message}; session {interview.session_id!r} is saved up to its last answer: run the same "
+            f"command with --session-id {interview.session_id} to go on"
+        ) from None
     values = interview.values()
     report = report_with_titles(interview.report or {}, toolkit.kb, args.problem)
     turns = [

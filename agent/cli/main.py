@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from agent import __version__
-from agent.errors import MlsdError
+from agent.errors import MlsdError, storage_message
 from agent.privacy import opt_out
 
 
@@ -94,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mlsd: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return 1
+    except (OSError, sqlite3.Error) as exc:  # the disk is full, a file is unreadable or in the way
+        message = storage_message(exc)
+        if message is None:
+            raise
+        print(f"mlsd: error: {message}", file=sys.stderr)
         return 1
 
 

@@ -7,11 +7,14 @@ changed; when nothing changed a manifest check returns before Chroma is even imp
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +147,8 @@ class KnowledgeIndex:
         self.path = path
         self.embedder = embedder
         self._collection: Any = None
+        #: The units of the last build, kept to rebuild from if damage shows only on first use.
+        self._units: list[Unit] | None = None
         # Chroma is opened on first use, possibly from several threads at once (the eval runner).
         self._opening = threading.Lock()
         self._later: Callable[[Progress | None], object] | None = None
@@ -225,11 +230,27 @@ class KnowledgeIndex:
     ) -> BuildStats:
         """Bring the index in line with `units`, embedding only what is new or changed."""
         started = time.perf_counter()
+        self._units = units
         if not force and self.is_fresh(units):
             return BuildStats(len(units), 0, 0, time.perf_counter() - started, skipped=True)
         collection, rebuilt = self._collection_or_rebuild()
         if force and collection.count():
             collection, rebuilt = self._open(reset=True), True
+        embedded, removed, computed = self._sync(collection, units, progress)
+        self._collection = collection
+        return BuildStats(
+            len(units),
+            embedded,
+            removed,
+            time.perf_counter() - started,
+            rebuilt=rebuilt,
+            computed=computed,
+        )
+
+    def _sync(self, collection: Any, units: list[Unit], progress: Progress | None) -> tuple[int, int, int]:
+        """Embed and store the units the collection lacks or holds stale, drop the ones it should not
+        hold, then write the manifest; returns how many were embedded, removed and run through the
+        model (the rest of the embedded came from a cache or the shipped vectors)."""
         stored = collection.get(include=["metadatas"])
         stored_hash = {
             i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)
@@ -238,7 +259,8 @@ class KnowledgeIndex:
         stale = [u for u in units if stored_hash.get(u.id) != u.content_hash]
         removed = [i for i in stored_hash if i not in wanted]
         if removed:
-            collection.delete(ids=removed)
+            with _writing(self.path):
+                collection.delete(ids=removed)
         if progress:
             progress(0, len(stale))
         computed_before = self.embedder.computed
@@ -253,22 +275,15 @@ class KnowledgeIndex:
         stacked = np.concatenate(vectors) if vectors else np.zeros((0, self.embedder.dimension))
         for start in range(0, len(stale), _UPSERT_BATCH):
             batch = stale[start : start + _UPSERT_BATCH]
-            collection.upsert(
-                ids=[u.id for u in batch],
-                embeddings=stacked[start : start + _UPSERT_BATCH],
-                documents=[u.text for u in batch],
-                metadatas=[_metadata(u) for u in batch],
-            )
-        self._collection = collection
+            with _writing(self.path):
+                collection.upsert(
+                    ids=[u.id for u in batch],
+                    embeddings=stacked[start : start + _UPSERT_BATCH],
+                    documents=[u.text for u in batch],
+                    metadatas=[_metadata(u) for u in batch],
+                )
         self._write_manifest(units_fingerprint(units), len(units))
-        return BuildStats(
-            len(units),
-            len(stale),
-            len(removed),
-            time.perf_counter() - started,
-            rebuilt=rebuilt,
-            computed=self.embedder.computed - computed_before,
-        )
+        return len(stale), len(removed), self.embedder.computed - computed_before
 
     def prepare_later(self, prepare: Callable[[Progress | None], object]) -> None:
         """Leave a build (`prepare`) for later: :meth:`start_preparing` runs it in a thread, and
@@ -309,7 +324,14 @@ class KnowledgeIndex:
                 raise self._pending_error
         with self._opening:
             if self._collection is None:
-                self._collection, _ = self._collection_or_rebuild()
+                collection, reset = self._collection_or_rebuild()
+                if reset:
+                    # The manifest said fresh, but Chroma's files were damaged: the reset left an
+                    # empty collection (and no manifest), so the units go back in before any search.
+                    if self._units is None:
+                        raise MlsdError(f"the index {self.path} was damaged and emptied: run `mlsd kb build`")
+                    self._sync(collection, self._units, None)
+                self._collection = collection
         return self._collection
 
     def vectors(
@@ -360,6 +382,21 @@ class KnowledgeIndex:
         ids, texts = result["ids"][0], result["documents"][0]
         metas, distances = result["metadatas"][0], result["distances"][0]
         return [_hit(*row) for row in zip(ids, texts, metas, distances, strict=True)]
+
+
+#: Chroma's errors do not say why a write failed: with less free space than this, it was the disk.
+_FULL_BELOW = 16 * 1024 * 1024
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Around a Chroma write: a failure on an (all but) full disk becomes the OSError it really is."""
+    try:
+        yield
+    except Exception as exc:
+        if shutil.disk_usage(path).free >= _FULL_BELOW:
+            raise
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from exc
 
 
 def _hit(unit_id: str, text: str, meta: dict[str, Any], distance: float) -> SearchHit:

@@ -56,7 +56,9 @@ class DiskCache:
         self._lock = threading.Lock()
         try:
             self._db = _open(path)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+                raise  # unreadable, read-only, disk full: not damage, and not a reason to delete it
             # A damaged cache is only lost work: start it again rather than fail the run.
             for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 stale.unlink(missing_ok=True)

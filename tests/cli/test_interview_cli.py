@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.cli.main import main
-from agent.config import Settings
+from agent.config import LLMSettings, Settings
 from agent.grading.scale import VERDICTS
 from agent.ids import PHASES
 from agent.llm.stub_server import StubLLMServer
@@ -288,6 +288,13 @@ SCRIPT_ERRORS = [
     ("answer not text", "evaluation:\n  - {metric: auc}\n", "evaluation.0: an answer must be text"),
     ("empty answer", "evaluation:\n  - '   '\n", "evaluation.0: the answer is empty"),
     ("not a mapping", "- just\n- a list\n", "expected a mapping of phase ids"),
+    ("nested too deeply", "clarify_requirements: " + "[" * 5000 + "]" * 5000, "is nested too deeply"),
+    (
+        "a phase twice",  # plain YAML keeps the last one and drops the first one's answers
+        "clarify_requirements:\n  - Who are the users?\nevaluation:\n  - AUC.\n"
+        "clarify_requirements:\n  - How many queries per second?\n",
+        "line 5: 'clarify_requirements' appears twice (lines 1 and 5)",
+    ),
 ]
 
 
@@ -320,3 +327,34 @@ def test_openai_backend_without_a_key_says_what_to_set(
         home,
     )
     assert code == 2 and out == "" and "needs OPENAI_API_KEY" in err and "--backend offline" in err
+
+
+@pytest.mark.parametrize("command", ["grade", "interview"])
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "soon"])
+def test_a_timeout_that_is_no_time_is_refused_naming_the_variable(
+    home: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    timeout: str,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never reached
+    monkeypatch.setenv("MLSD_LLM_TIMEOUT", timeout)
+    inputs = (
+        ["--phase", "evaluation", "--answer-file", answer_file(tmp_path, ANSWER)]
+        if command == "grade"
+        else ["--answers", answer_file(tmp_path, f"evaluation:\n  - {json.dumps(ANSWER)}\n", "script.yaml")]
+    )
+    code, out, err = run(
+        capsys, command, "--problem", "video_recommendation", *inputs, "--backend", "openai", "--home", home
+    )
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"MLSD_LLM_TIMEOUT must be a number of seconds above 0, such as 60 or 2.5, not '{timeout}'" in err
+
+
+def test_a_timeout_in_seconds_is_taken() -> None:
+    env = {"OPENAI_API_KEY": "sk-test", "MLSD_LLM_TIMEOUT": " 2.5 "}
+    assert LLMSettings.from_env(env).timeout_s == 2.5
+    assert LLMSettings.from_env({"OPENAI_API_KEY": "sk-test"}).timeout_s == 60.0

@@ -18,6 +18,8 @@ import yaml
 from agent.config import Settings
 from agent.ids import PHASES, WRAP_UP
 
+from .mlsd import run
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "ad_click_prediction_strong.yaml"
 
@@ -161,3 +163,61 @@ def test_mlsd_interview_continues_a_killed_session(
 def _turns(path: Path) -> list[dict[str, Any]]:
     events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return [e for e in events if e["event"] == "turn" and e["role"] == "candidate"]
+
+
+def _interview_at(
+    home: Path, session_id: str, kill_after: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`mlsd interview` on SCRIPT as session `session_id`, killed at a crash point if one is named."""
+    return run(
+        *("interview", "--backend", "offline", "--problem", "ad_click_prediction", "--answers", str(SCRIPT)),
+        *("--session-id", session_id, "--json"),
+        home=home,
+        env={"MLSD_TEST_KILL_AFTER": kill_after} if kill_after else None,
+    )
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _scripted_answers() -> list[str]:
+    script: dict[str, list[str]] = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
+    return [a for phase in PHASES for a in script.get(phase, [])] + script.get(WRAP_UP, [])[:1]
+
+
+def test_a_kill_between_the_header_and_the_first_checkpoint_starts_the_session_again(
+    warm_home: Path,
+) -> None:
+    """Issue 15, item 4: such a session was unresumable, blamed on a lost checkpoint file."""
+    killed = _interview_at(warm_home, "early", kill_after="header")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    transcript = warm_home / "sessions" / "early.jsonl"
+    assert [e["event"] for e in _events(transcript)] == ["session"]  # the window: a header, no turn
+
+    again = _interview_at(warm_home, "early")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["session_id"] == "early"
+    events = _events(transcript)
+    kinds = [e["event"] for e in events]
+    assert kinds[:2] == ["session", "resumed"] and kinds.count("session") == 1 and kinds[-1] == "report"
+    answers = [e["text"] for e in events if e["event"] == "turn" and e["kind"] == "answer"]
+    assert answers == _scripted_answers()
+    indexes = [e["index"] for e in events if e["event"] == "turn"]
+    assert indexes == list(range(len(indexes)))
+
+
+def test_a_kill_between_the_final_checkpoint_and_the_report_line_loses_no_report(warm_home: Path) -> None:
+    """Issue 15, item 3, with a real process killed in that window."""
+    killed = _interview_at(warm_home, "late", kill_after="final-checkpoint")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    transcript = warm_home / "sessions" / "late.jsonl"
+    assert "report" not in [e["event"] for e in _events(transcript)]  # the window: no report line
+
+    again = _interview_at(warm_home, "late")
+    assert again.returncode == 0, again.stderr[-2000:]
+    report = json.loads(again.stdout)["report"]
+    events = _events(transcript)
+    written = [e for e in events if e["event"] == "report"]
+    assert len(written) == 1 and written[0]["score"] == report["score"]
+    assert "resumed" not in [e["event"] for e in events]  # finished: read, not resumed

@@ -10,30 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from .mlsd import needs_namespaces
 
 REPO = Path(__file__).resolve().parents[2]
 WATCH = Path(__file__).with_name("netwatch.py")
 SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "payment_fraud_detection_weak.yaml"
 # A positive control: a lookup and a connection that the watcher must see.
 PROBE = "import socket; socket.create_connection(('telemetry.example.com', 443), timeout=5).close()"
-
-
-def _namespaces_available() -> bool:
-    if not shutil.which("unshare") or not shutil.which("ip"):
-        return False
-    return subprocess.run(["unshare", "-n", "-m", "true"], capture_output=True).returncode == 0
-
-
-needs_namespaces = pytest.mark.skipif(
-    not _namespaces_available() and not os.environ.get("CI"),
-    reason="needs unshare -n -m (root); CI always runs it",
-)
 
 
 def _watched(tmp_path: Path, script: str, env: dict[str, str]) -> tuple[int, list[dict[str, object]]]:
