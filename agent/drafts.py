@@ -33,8 +33,9 @@ def save_draft(home: Path, session_id: str, text: str) -> None:
 
 
 def load_draft(home: Path, session_id: str) -> str:
-    """The unsent answer of a session, or "" when there is none."""
+    """The unsent answer of a session, or "" when there is none (or it cannot be read: a draft is
+    a convenience, never a reason not to resume)."""
     try:
         return draft_path(home, session_id).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    except OSError:
         return ""

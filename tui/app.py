@@ -87,12 +87,6 @@ class MlsdApp(App[None]):
                 self._toolkit = load_toolkit(self.settings)
             return self._toolkit
 
-    def toolkit_problems(self) -> list[str]:
-        """The problem ids of the knowledge base (from the files alone, without the model)."""
-        from agent.content.loader import load_knowledge_base
-
-        return list(load_knowledge_base(self.settings.knowledge_dir, self.settings.rubrics_dir).problems)
-
     def engine_label(self) -> str:
         """What the user sees as the engine."""
         return (

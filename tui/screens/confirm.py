@@ -20,7 +20,7 @@ class ConfirmModal(ModalScreen[bool]):
     def __init__(self, question: str, yes: str, no: str) -> None:
         super().__init__()
         self._question = question
-        self._keys = f"Enter or y: {yes}    Esc or n: {no}"
+        self._keys = f"Enter or y: {yes}\nEsc or n: {no}"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-modal"):

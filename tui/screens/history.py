@@ -75,7 +75,11 @@ def trends_text(sessions: list[SessionSummary], titles: dict[str, str], now: dat
     counted = [s for s in reversed(sessions) if s.in_trends]  # oldest first
     text = Text()
     text.append(f"Score trend per phase, oldest to newest ({len(counted)} assessed sessions)\n", style="bold")
-    for phase in PHASES:
+    if not counted:
+        text.append(
+            f"No assessed session yet: finish an interview of {MIN_TREND_MINUTES:.0f} minutes or more.\n"
+        )
+    for phase in PHASES if counted else []:
         # An unreached phase is missing evidence, not a score of 1: only assessed phases count.
         scores = [s.phase_scores[phase] for s in counted if phase in s.phase_scores]
         text.append(f"{PHASE_TITLES[phase]:<40} {trend(scores)}\n")
@@ -115,6 +119,8 @@ class HistoryScreen(Screen[None]):
         with VerticalScroll(id="history"):
             with Horizontal(id="history-bar"):
                 yield Select[str]([], prompt="All problems", id="problem-filter")
+                # The table's own Enter hides the screen's from the footer: say it here.
+                yield Static("Enter opens, D deletes", classes="hint", id="history-keys")
             table: DataTable[Text] = DataTable(id="sessions", cursor_type="row")
             table.add_columns("date", "problem", "score", "verdict", "engine")
             yield table
@@ -229,6 +235,10 @@ class HistoryScreen(Screen[None]):
             delete_session(app.settings.home, session_id)
         except (MlsdError, OSError) as exc:
             self.app.call_from_thread(self.notify, f"Not deleted: {exc}", severity="error", timeout=10)
+            return
+        except Exception as exc:  # unexpected: said, and the list stays as it was
+            message = f"Not deleted: {type(exc).__name__}: {exc}"
+            self.app.call_from_thread(self.notify, message, severity="error", timeout=10)
             return
         self.app.call_from_thread(self.notify, "Session deleted.", timeout=4)
         self.app.call_from_thread(self._load)

@@ -82,7 +82,7 @@ class InterviewScreen(Screen[None]):
         self._streamed = ""
         # Set once the answer box is ready: loading is not the candidate's time.
         self._asked_at: float | None = None
-        self._panel_wanted: bool | None = None  # the candidate's choice (F6); None: by the width
+        self._panel_wanted: bool | None = None  # the candidate's choice (F8); None: by the width
         self._draft_saved = ""  # the draft file's text as last written
         self._box_text = ""  # the answer box's text as last changed
 
@@ -308,7 +308,8 @@ class InterviewScreen(Screen[None]):
             self.sub_title = None
         else:
             budget = PHASE_MINUTES[values["length"]][phase] * 60
-            self.sub_title = f"{PHASE_TITLES[phase]}  {clock(phase_elapsed)} / {clock(budget)}"
+            # The clock first: an 80-column header cuts the end off a long phase title.
+            self.sub_title = f"{clock(phase_elapsed)} / {clock(budget)}  {PHASE_TITLES[phase]}"
 
     def _waiting(self) -> float:
         """Seconds the candidate has had the current question (0 while the interviewer works)."""

@@ -67,6 +67,9 @@ class SessionScreen(Screen[None]):
         except (MlsdError, OSError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
+        except Exception as exc:  # unexpected: shown here rather than ending the app
+            self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
+            return
         self.app.call_from_thread(self._show, past, title, report)
 
     def _failed(self, message: str) -> None:

@@ -18,8 +18,9 @@ def pasted(text: str) -> str:
 class AnswerBox(TextArea):
     """A TextArea whose Enter key submits the answer."""
 
-    # Shown in the footer; the key itself is handled in _on_key (see there).
-    BINDINGS = [Binding("ctrl+j", "newline", "New line", show=True)]
+    # For the keys panel (the placeholder names it, the footer has no room at 80 columns); the key
+    # itself is handled in _on_key (see there).
+    BINDINGS = [Binding("ctrl+j", "newline", "New line", show=False)]
 
     class Submitted(Message):
         """The candidate pressed Enter on a non-empty answer."""
