@@ -58,6 +58,7 @@ class MlsdApp(App[None]):
         self._toolkit_lock = threading.Lock()
         #: Why the app stopped, when it stopped on an error it could not go on from.
         self.failure: str | None = None
+        self._quit_question: Screen[Any] | None = None  # the open "quit mid-interview?" modal
         from agent.preferences import Preferences, load_preferences
 
         self.preferences, self._preferences_notice = load_preferences(settings.home)
@@ -149,19 +150,20 @@ class MlsdApp(App[None]):
 
         self.push_screen(SessionScreen(session_id))
 
-    def confirm(self, question: str, *, yes: str, no: str, then: Callable[[], None]) -> None:
-        """Ask `question`; run `then` only if the answer is yes."""
+    def confirm(self, question: str, *, yes: str, no: str, then: Callable[[], None]) -> Screen[Any]:
+        """Ask `question`; run `then` only if the answer is yes. Returns the question's modal."""
         from tui.screens.confirm import ConfirmModal
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 then()
 
-        self.push_screen(ConfirmModal(question, yes=yes, no=no), answered)
+        modal = ConfirmModal(question, yes=yes, no=no)
+        self.push_screen(modal, answered)
+        return modal
 
     async def action_quit(self) -> None:
         """Quit; mid-interview, only once the candidate confirms (the unsent answer is kept)."""
-        from tui.screens.confirm import ConfirmModal
         from tui.screens.interview import InterviewScreen
 
         interviews = [s for s in self.screen_stack if isinstance(s, InterviewScreen)]
@@ -172,10 +174,10 @@ class MlsdApp(App[None]):
             self.exit()
 
         interrupted = any(s.in_progress() for s in interviews)
-        if not interrupted or isinstance(self.screen, ConfirmModal):  # Ctrl+Q twice quits
+        if not interrupted or self.screen is self._quit_question:  # Ctrl+Q twice quits
             leave()
             return
-        self.confirm(
+        self._quit_question = self.confirm(
             "Quit mid-interview? Everything you sent is saved, and so is the answer in the box: "
             "`mlsd practice --resume` brings it all back.",
             yes="quit",

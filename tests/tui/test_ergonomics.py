@@ -83,6 +83,23 @@ async def test_quitting_asks_and_the_draft_comes_back_on_resume(app_factory: Cal
         assert not draft_path(home, session).exists()
 
 
+async def test_ctrl_q_over_the_end_question_asks_to_quit_and_twice_quits(
+    app_factory: Callable[..., MlsdApp],
+) -> None:
+    app = app_factory(problem="video_recommendation")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: ready(app))
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        ending = app.screen
+        await pilot.press("ctrl+q")  # not an answer to "end the interview?": a question of its own
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal) and app.screen is not ending)
+        assert "Quit mid-interview?" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, timeout=10)
+    assert app.return_code == 0
+
+
 async def test_the_clock_starts_when_the_answer_box_is_ready(app_factory: Callable[..., MlsdApp]) -> None:
     app = app_factory(problem="video_recommendation")
     loaded = app.toolkit
