@@ -23,6 +23,8 @@ from agent.config import Settings
 
 #: Where the palette's Screenshot command saves, under MLSD_HOME (Textual's default is ~/Downloads).
 SCREENSHOTS_DIR = "screenshots"
+#: What to do after an interview failed in a way the app could not go on from.
+RESUME_TODO = "every answer you sent is saved, and `mlsd practice --resume` brings the session back"
 
 
 class MlsdApp(App[None]):
@@ -94,14 +96,11 @@ class MlsdApp(App[None]):
             "offline engine" if self.backend == "offline" else f"LLM engine: {self.model or 'default model'}"
         )
 
-    def fail(self, what: str, error: BaseException) -> None:
+    def fail(self, what: str, error: BaseException, todo: str = RESUME_TODO) -> None:
         """Something the app cannot go on from: leave with exit code 1 and one line saying what to do."""
         # Printed by `mlsd practice` once the terminal is restored (Textual's exit message would be
         # wrapped at the terminal's width).
-        self.failure = (
-            f"{what} ({type(error).__name__}: {error}); every answer you sent is saved, and "
-            "`mlsd practice --resume` brings the session back"
-        )
+        self.failure = f"{what} ({type(error).__name__}: {error}); {todo}"
         self.exit(return_code=1)
 
     # ------------------------------------------------------------------ screens

@@ -308,3 +308,21 @@ def test_a_home_that_is_a_file_is_one_line_and_exit_2(
     assert main(["practice", "--home", str(home), "--backend", "offline"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "MLSD_HOME" in err and str(home) in err
+
+
+async def test_a_problem_bank_that_cannot_be_read_exits_non_zero_with_what_to_do(
+    app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.content.loader
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(agent.content.loader, "load_knowledge_base", broken)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        deadline = time.monotonic() + 30
+        while app.is_running and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+    assert app.return_code == 1
+    assert app.failure is not None and "Input/output error" in app.failure and "kb check" in app.failure

@@ -73,7 +73,8 @@ class StartScreen(Screen[None]):
             ]
             sessions = [s for s in list_sessions(app.settings.home) if not s.finished and not s.damaged]
         except Exception as exc:  # without the problem bank there is nothing to practise
-            self.app.call_from_thread(app.fail, "the problem bank could not be read", exc)
+            todo = "check the knowledge folder (--knowledge, MLSD_KNOWLEDGE_DIR) with `mlsd kb check`"
+            self.app.call_from_thread(app.fail, "the problem bank could not be read", exc, todo)
             return
         self.app.call_from_thread(self._show, problems, sessions)
 
