@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.damaged import set_aside
 
@@ -23,7 +23,9 @@ class Preferences(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    theme: Literal["textual-dark", "textual-light"] = "textual-dark"
+    # Any of Textual's themes (the palette offers them all); the app falls back to the default
+    # for a name it does not know.
+    theme: str = Field(default="textual-dark", min_length=1, max_length=64)
     level: Literal["junior", "senior", "staff"] = "senior"
     length: Literal[45, 60] = 45
 

@@ -194,8 +194,12 @@ class Interview:
         checkpointer: Any = None,
         on_token: OnToken | None = None,
         durable: bool = True,
+        scripted: bool = False,
     ) -> Interview:
-        """Start a new interview: write the transcript header and ask the first question."""
+        """Start a new interview: write the transcript header and ask the first question.
+
+        `scripted` marks a run from an answers file, which the history keeps out of the trends.
+        """
         if problem not in context.kb.problems:
             raise UsageError(
                 f"unknown problem {problem!r} (expected one of: {', '.join(sorted(context.kb.problems))})"
@@ -220,6 +224,7 @@ class Interview:
             mlsd_version=__version__,
             knowledge_dir=str(context.kb.knowledge_dir),
             rubrics_dir=str(context.kb.rubrics_dir),
+            scripted=scripted,
         )
         kill_point("header")
         interview._begin(problem, level, length, on_token)

@@ -181,6 +181,7 @@ def run_interview(args: argparse.Namespace) -> int:
             length=args.length,
             session_id=args.session_id,
             model=model,
+            scripted=True,
         )
     if interview.notice:
         stderr().print(f"[yellow]warning:[/] {interview.notice}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from agent.cli.output import settings_from_args
@@ -49,6 +50,13 @@ def run_practice(args: argparse.Namespace) -> int:
     from agent.transcript import lock_path, transcript_path
 
     settings = settings_from_args(args)
+    try:  # before the screen opens: a home that is a file would only fail in a worker later
+        settings.ensure_home()
+    except OSError as exc:
+        raise UsageError(
+            f"MLSD_HOME {settings.home} cannot be used ({exc.strerror or exc}): "
+            "set MLSD_HOME (or --home) to a folder you can write to"
+        ) from None
     backend = resolve_backend(getattr(args, "backend", None))
     if backend == "openai":
         from agent.config import LLMSettings
@@ -77,7 +85,7 @@ def run_practice(args: argparse.Namespace) -> int:
         raise UsageError(f"session {resume!r} is open in another mlsd window: close that one first")
     from tui.app import MlsdApp
 
-    MlsdApp(
+    app = MlsdApp(
         settings,
         backend=backend,
         model=args.model,
@@ -85,5 +93,9 @@ def run_practice(args: argparse.Namespace) -> int:
         resume=resume,
         level=args.level,
         length=args.length,
-    ).run()
-    return 0
+    )
+    app.run()
+    if app.failure:  # an error the app could not go on from
+        print(f"mlsd: error: {app.failure}", file=sys.stderr)
+        return app.return_code or 1
+    return app.return_code or 0

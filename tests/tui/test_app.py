@@ -12,9 +12,9 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Markdown, OptionList, Static
 
-from agent.config import Settings
 from agent.ids import PHASES
 from tui.app import MlsdApp
+from tui.screens.confirm import ConfirmModal
 from tui.screens.feedback import FeedbackScreen
 from tui.screens.interview import InterviewScreen
 from tui.screens.start import StartScreen
@@ -26,20 +26,6 @@ ANSWER = (
     "I'd optimise long-term watch time per daily user, because clicks alone reward clickbait. "
     "With about 200M daily users the feed must come back in 200 ms at p99."
 )
-
-
-@pytest.fixture
-def app_factory(tmp_path: Path, toolkit: Any) -> Callable[..., MlsdApp]:
-    settings = Settings(
-        home=tmp_path / "home",
-        knowledge_dir=toolkit.settings.knowledge_dir,
-        rubrics_dir=toolkit.settings.rubrics_dir,
-    )
-
-    def make(**kwargs: Any) -> MlsdApp:
-        return MlsdApp(settings, toolkit=toolkit, **kwargs)
-
-    return make
 
 
 async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -71,6 +57,9 @@ async def take(pilot: Pilot[Any], app: MlsdApp, key: str, timeout: float = 60.0)
     chat = screen.query_one(ChatLog)
     before = len(chat.query(CandidateMessage))
     await pilot.press(key)
+    if key == "f10":  # ending mid-interview asks first
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal), timeout)
+        await pilot.press("enter")
     # Ending the interview replaces the screen (and with it the chat) by the feedback.
     await wait_until(
         pilot, lambda: app.screen is not screen or len(chat.query(CandidateMessage)) > before, timeout

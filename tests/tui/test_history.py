@@ -21,6 +21,7 @@ def session(problem: str, days_ago: float, score: float, weak_phase: str = PHASE
         length=45,
         finished=True,
         score=score,
+        minutes=30.0,
         phase_scores={p: (1.5 if p == weak_phase else 3.0) for p in PHASES},
     )
 

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import difflib
 import html
+import os
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Markdown, OptionList
+from textual.widgets import DataTable, Markdown, OptionList
 
 from agent.config import Settings
 from tui.app import MlsdApp
+from tui.screens.confirm import ConfirmModal
 from tui.screens.feedback import FeedbackScreen
 from tui.screens.history import HistoryScreen
+from tui.screens.session_view import SessionScreen
 from tui.screens.start import StartScreen
 from tui.widgets.answer_box import AnswerBox
 
@@ -100,9 +104,10 @@ def check_snapshot(snap_compare: Any, request: pytest.FixtureRequest, size: tupl
 
 
 @pytest.fixture
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stopped clock and a fixed session id."""
+def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A stopped clock, a fixed session id, and transcripts dated at one moment in UTC."""
     import agent.session
+    import agent.transcript
     import tui.screens.interview
 
     class StoppedClock:
@@ -110,8 +115,22 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
         def monotonic() -> float:
             return 1000.0
 
+        @staticmethod
+        def time() -> float:
+            return 1_795_000_000.0  # 2026-11-18 11:06 UTC, the date the history shows
+
     monkeypatch.setattr(tui.screens.interview, "time", StoppedClock)
+    monkeypatch.setattr(agent.transcript, "time", StoppedClock)
     monkeypatch.setattr(agent.session, "_new_session_id", lambda problem: f"snapshot-{problem}")
+    zone = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if zone is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = zone
+    time.tzset()
 
 
 @pytest.fixture
@@ -177,3 +196,47 @@ class TestScreens:
             await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
 
         check_snapshot(app, opened)
+
+    def test_confirm_ending(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
+        app = make_app(problem="payment_fraud_detection")
+
+        async def asked(pilot: Pilot[Any]) -> None:
+            await wait_until(pilot, lambda: ready(app))
+            app.screen.query_one(AnswerBox).cursor_blink = False
+            await pilot.press("f10")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+
+        check_snapshot(app, asked)
+
+    def test_history_with_a_session(
+        self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]
+    ) -> None:
+        app = make_app(problem="video_recommendation")
+
+        async def listed(pilot: Pilot[Any]) -> None:
+            await finished_then_history(pilot, app)
+
+        check_snapshot(app, listed)
+
+    def test_past_session(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
+        app = make_app(problem="video_recommendation")
+
+        async def opened(pilot: Pilot[Any]) -> None:
+            await finished_then_history(pilot, app)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, SessionScreen))
+            await wait_until(pilot, lambda: len(app.screen.query("#past-report")) > 0)
+
+        check_snapshot(app, opened)
+
+
+async def finished_then_history(pilot: Pilot[Any], app: MlsdApp) -> None:
+    """One answer, the end, then the history from the feedback screen with its session listed."""
+    await wait_until(pilot, lambda: ready(app))
+    await answer(pilot, app, ANSWER)
+    await take(pilot, app, "f10")
+    await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+    await pilot.press("h")
+    await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+    table = app.screen.query_one("#sessions", DataTable)
+    await wait_until(pilot, lambda: table.row_count > 0)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,14 +67,105 @@ def test_practice_in_a_real_terminal(bundled_settings: Settings, toolkit: object
         screen = _wait_for(session, "clicks reward clickbait")
         assert "Next phase" in screen and "Hint" in screen  # the footer shows the key bindings
         _wait_for(session, "Rubric so far")
-        subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
-        deadline = time.monotonic() + 20
-        while (
-            time.monotonic() < deadline
-            and session in subprocess.run(["tmux", "ls"], capture_output=True, text=True).stdout
-        ):
-            time.sleep(0.25)
+        _quit(session)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     transcripts = sorted((home / "sessions").glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
     assert "clicks reward clickbait" in transcripts[-1].read_text(encoding="utf-8")
+
+
+def _quit(session: str) -> None:
+    """Ctrl+Q mid-interview, confirmed, and wait for the app to end."""
+    subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
+    _wait_for(session, "Quit mid-interview?")
+    subprocess.run(["tmux", "send-keys", "-t", session, "y"], check=True)
+    deadline = time.monotonic() + 20
+    while (
+        time.monotonic() < deadline
+        and session in subprocess.run(["tmux", "ls"], capture_output=True, text=True).stdout
+    ):
+        time.sleep(0.25)
+
+
+def _start(home: Path, problem: str) -> str:
+    session = f"mlsd-test-{uuid.uuid4().hex[:6]}"
+    command = f"{sys.executable} -m agent.cli.main practice --problem {problem} --home {home}"
+    env = {**os.environ, "TERM": "xterm-256color", "ANONYMIZED_TELEMETRY": "False"}
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+        check=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    return session
+
+
+def _events(home: Path) -> list[dict[str, Any]]:
+    latest = max((home / "sessions").glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    return [json.loads(line) for line in latest.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _last_reply_word(home: Path) -> str:
+    """The last word of the interviewer's latest message, as the transcript has it."""
+    turns = [e for e in _events(home) if e["event"] == "turn" and e["role"] == "interviewer"]
+    return re.findall(r"[A-Za-z]{4,}", turns[-1]["text"])[-1]
+
+
+def _above_the_box(screen: str) -> str:
+    """The few chat lines just above the answer box (its top border is the last line with "╭")."""
+    lines = screen.splitlines()
+    top = max(i for i, line in enumerate(lines) if "╭" in line)
+    return "\n".join(lines[max(0, top - 4) : top])
+
+
+def _answers(home: Path) -> list[str]:
+    return [e["text"] for e in _events(home) if e["event"] == "turn" and e.get("kind") == "answer"]
+
+
+def test_resize_keeps_the_chat_at_its_end_and_pastes_and_fast_keys_arrive_whole(
+    bundled_settings: Settings, toolkit: object
+) -> None:
+    home = bundled_settings.home
+    session = _start(home, "payment_fraud_detection")
+    try:
+        _wait_for(session, "Enter sends")
+        for n in range(3):
+            answer = f"Answer number {n}: fraud labels arrive weeks later through chargebacks, so we wait."
+            subprocess.run(["tmux", "send-keys", "-t", session, "-l", answer], check=True)
+            subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+            _wait_for(session, f"Answer number {n}")
+            deadline = time.monotonic() + 30
+            while len([e for e in _events(home) if e["event"] == "turn"]) < 2 * n + 3:
+                assert time.monotonic() < deadline, "the interviewer never replied"
+                time.sleep(0.25)
+        last = _last_reply_word(home)
+        _wait_for(session, last)
+        for width, height in ((80, 24), (120, 40), (90, 30)):
+            subprocess.run(
+                ["tmux", "resize-window", "-t", session, "-x", str(width), "-y", str(height)], check=True
+            )
+            deadline = time.monotonic() + 10
+            while last not in _above_the_box(_screen(session)):
+                assert time.monotonic() < deadline, (
+                    f"at {width}x{height} the chat left its end; the screen was:\n{_screen(session)}"
+                )
+                time.sleep(0.25)
+        # Keys typed fast stay in order: Ctrl+J lands where the cursor is, not at the end.
+        fast = ["send-keys", "-t", session, "-l", "first line", ";", "send-keys", "-t", session, "C-j"]
+        subprocess.run(["tmux", *fast, ";", "send-keys", "-t", session, "-l", "second line "], check=True)
+        # A bracketed paste holding ESC bytes arrives whole, its control bytes shown as text.
+        pasted = "colour \x1b[31mred\x1b[0m and the whole rest of the paste"
+        subprocess.run(["tmux", "set-buffer", "-b", "mlsd-test", "--", pasted], check=True)
+        subprocess.run(["tmux", "paste-buffer", "-p", "-d", "-b", "mlsd-test", "-t", session], check=True)
+        _wait_for(session, "rest of the paste")
+        assert "\\x1b[31mred" in _screen(session)
+        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+        deadline = time.monotonic() + 30
+        while len(_answers(home)) < 4:
+            assert time.monotonic() < deadline, "the answer never reached the transcript"
+            time.sleep(0.25)
+        expected = "first line\nsecond line colour \\x1b[31mred\\x1b[0m and the whole rest of the paste"
+        assert _answers(home)[-1] == expected
+        _quit(session)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

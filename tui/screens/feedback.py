@@ -100,15 +100,13 @@ class FeedbackScreen(Screen[None]):
 
     def action_new(self) -> None:
         """Back to the problem list."""
-        from tui.screens.start import StartScreen
-
-        self.app.switch_screen(StartScreen())
+        app: Any = self.app
+        app.show_start()
 
     def action_history(self) -> None:
         """Past sessions and score trends."""
-        from tui.screens.history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen())
+        app: Any = self.app
+        app.show_history()
 
     @on(Input.Submitted, "#discuss")
     def _ask(self, event: Input.Submitted) -> None:

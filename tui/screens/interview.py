@@ -14,10 +14,13 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Markdown, ProgressBar, Static
 
 from agent.cli.inputs import MAX_ANSWER_CHARS
-from agent.ids import PHASES
+from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
 from tui.widgets.answer_box import AnswerBox
-from tui.widgets.chat import ChatLog, InterviewerMessage
-from tui.widgets.phase_panel import PhasePanel
+from tui.widgets.chat import ACTIONS, ChatLog, InterviewerMessage
+from tui.widgets.phase_panel import PhasePanel, clock
+
+#: Under this many columns the side panel starts collapsed, so the chat keeps room to read.
+NARROW = 100
 
 
 def _offline_opening(kb: Any, problem: str) -> str:
@@ -56,6 +59,12 @@ class InterviewScreen(Screen[None]):
         Binding("f4", "problem", "Problem"),
         Binding("f10", "end", "End interview"),
         Binding("f5", "go_offline", "Continue offline"),
+        Binding("f8", "toggle_panel", "Panel"),  # F5-F7 select in the answer box
+        # Priority: the answer box has focus while typing, and its own keys would move its cursor.
+        Binding("pageup", "scroll_chat('page_up')", "Scroll up", show=False, priority=True),
+        Binding("pagedown", "scroll_chat('page_down')", "Scroll down", show=False, priority=True),
+        Binding("ctrl+home", "scroll_chat('home')", "First message", show=False, priority=True),
+        Binding("ctrl+end", "scroll_chat('end')", "Last message", show=False, priority=True),
     ]
 
     def __init__(
@@ -69,8 +78,11 @@ class InterviewScreen(Screen[None]):
         self.interview: Any = None
         self._streaming: InterviewerMessage | None = None
         self._streamed = ""
-        self._asked_at = time.monotonic()
-        self._pending = ""
+        # Set once the answer box is ready: loading is not the candidate's time.
+        self._asked_at: float | None = None
+        self._panel_wanted: bool | None = None  # the candidate's choice (F8); None: by the width
+        self._draft_saved = ""  # the draft file's text as last written
+        self._box_text = ""  # the answer box's text as last changed
         self._build_started = time.monotonic()
 
     def compose(self) -> ComposeResult:
@@ -90,8 +102,17 @@ class InterviewScreen(Screen[None]):
         self.query_one(AnswerBox).placeholder = "Loading the interviewer... (you can start typing)"
         self._set_busy(True)
         self.query_one(AnswerBox).focus()
-        self.set_interval(1.0, self._refresh_panel)
+        self.set_interval(1.0, self._tick)
+        self._fit_panel()
         self._open()
+
+    def on_resize(self) -> None:
+        """Collapse the side panel in a narrow terminal (unless the candidate chose otherwise)."""
+        self._fit_panel()
+
+    def on_unmount(self) -> None:
+        """Keep what is in the answer box for the next time this session opens."""
+        self.save_draft()
 
     # ------------------------------------------------------------------ workers
 
@@ -127,6 +148,9 @@ class InterviewScreen(Screen[None]):
         except MlsdError as exc:
             self.app.call_from_thread(self._open_failed, str(exc))
             return
+        except Exception as exc:  # a bug or the system (a full disk): say so, do not wedge the screen
+            self.app.call_from_thread(app.fail, "the interview could not open", exc)
+            return
         # The opening is on screen: now fill the index and load the model while the candidate reads.
         self._build_started = time.monotonic()
         toolkit.finish_loading(progress=self._build_progress_from_thread)
@@ -144,6 +168,11 @@ class InterviewScreen(Screen[None]):
             )
         except MlsdError as exc:
             self.app.call_from_thread(self._send_failed, text, str(exc))
+            return
+        except Exception as exc:  # unexpected: the answer is kept all the same
+            self.app.call_from_thread(
+                self._send_failed, text, f"Unexpected error: {type(exc).__name__}: {exc}"
+            )
             return
         self.app.call_from_thread(self._sent, turns)
 
@@ -181,30 +210,58 @@ class InterviewScreen(Screen[None]):
             self._streaming.update(values["turns"][-1]["text"])
         else:  # resumed: show the history
             for turn in values["turns"]:
-                self._show_turn(chat, turn)
+                chat.add_turn(turn)
         self._streaming = None
         if self.interview.finished:
             self._show_feedback()
             return
+        from agent.drafts import load_draft
+
+        box = self.query_one(AnswerBox)
+        draft = load_draft(self.interview.home, self.interview.session_id)
+        if draft:  # the answer left unsent last time, before anything typed while loading
+            box.text = f"{draft}\n\n{box.text}" if box.text.strip() else draft
+            box.move_cursor(box.document.end)
+        self._draft_saved = draft
+        self._asked_at = time.monotonic()
         self._set_busy(False)
-        self.query_one(AnswerBox).placeholder = "Your answer. Enter sends, Ctrl+J adds a new line."
+        box.placeholder = "Your answer. Enter sends, Ctrl+J adds a new line."
         self._refresh_panel()
 
     def _open_failed(self, message: str) -> None:
         self.notify(message, severity="error", timeout=10)
         self.query_one(AnswerBox).placeholder = "The interviewer could not start (see the message)."
 
-    def _show_turn(self, chat: ChatLog, turn: dict[str, Any]) -> None:
-        if turn["role"] == "interviewer":
-            chat.add_interviewer(turn["text"])
-        elif turn["kind"] == "answer":
-            chat.add_candidate(turn["text"])
-        elif turn["kind"] in ("skip", "end", "hint_request"):
-            chat.add_candidate(
-                {"skip": "(moves on)", "end": "(ends the interview)", "hint_request": "(asks for a hint)"}[
-                    turn["kind"]
-                ]
-            )
+    def in_progress(self) -> bool:
+        """True while leaving would interrupt an interview (or lose text typed before it loaded)."""
+        if self.interview is None:
+            return bool(self.query_one(AnswerBox).text.strip())
+        return not self.interview.finished
+
+    def _tick(self) -> None:
+        self._refresh_panel()
+        self.save_draft()
+
+    @on(AnswerBox.Changed, "#answer")
+    def _typed(self, event: AnswerBox.Changed) -> None:
+        # Kept here too: on unmount (quitting) the box is already gone.
+        self._box_text = event.text_area.text
+
+    def save_draft(self) -> None:
+        """Write the answer box to the session's draft file when it changed (cheap when it did not)."""
+        if self.interview is None:
+            return
+        boxes = self.query(AnswerBox)
+        text = boxes.first().text if boxes else self._box_text
+        if text == self._draft_saved:
+            return
+        from agent.drafts import save_draft
+
+        try:
+            save_draft(self.interview.home, self.interview.session_id, text)
+        except OSError as exc:
+            self.notify(f"Could not keep your unsent answer on disk: {exc}", severity="warning", timeout=8)
+        self._draft_saved = text  # tried once per change: a full disk is not re-reported every second
 
     def _sent(self, turns: list[dict[str, Any]]) -> None:
         chat = self.query_one(ChatLog)
@@ -218,6 +275,7 @@ class InterviewScreen(Screen[None]):
         self._set_busy(False)
         self._refresh_panel()
         if self.interview.finished:
+            self.save_draft()
             self._show_feedback()
 
     def _send_failed(self, text: str, message: str) -> None:
@@ -248,30 +306,74 @@ class InterviewScreen(Screen[None]):
         values = self.interview.values()
         if not values:
             return
-        waiting = 0.0 if self.has_class("-awaiting-response") else time.monotonic() - self._asked_at
+        waiting = self._waiting()
         kb = self.interview.context.kb
         phase = values["phase"]
         rubric = {c.id: c.title for c in kb.rubric_for(values["problem"], phase)} if phase in PHASES else {}
         seen = coverage(self.interview.context, values) if rubric else {}
+        phase_elapsed = values["clock_s"] - values["phase_started_s"] + waiting
         self.query_one(PhasePanel).show(
             phase=values["phase"],
             length=values["length"],
-            phase_elapsed=values["clock_s"] - values["phase_started_s"] + waiting,
+            phase_elapsed=phase_elapsed,
             total_elapsed=values["clock_s"] + waiting,
             coverage={cid: (title, seen.get(cid)) for cid, title in rubric.items()},
         )
+        # With the panel collapsed, the header keeps the phase and its clock in sight.
+        if self.query_one(PhasePanel).display or phase not in PHASES:
+            self.sub_title = None
+        else:
+            budget = PHASE_MINUTES[values["length"]][phase] * 60
+            # The clock first: an 80-column header cuts the end off a long phase title.
+            self.sub_title = f"{clock(phase_elapsed)} / {clock(budget)}  {PHASE_TITLES[phase]}"
+
+    def _waiting(self) -> float:
+        """Seconds the candidate has had the current question (0 while the interviewer works)."""
+        if self._asked_at is None or self.has_class("-awaiting-response"):
+            return 0.0
+        return time.monotonic() - self._asked_at
+
+    def _fit_panel(self) -> None:
+        wanted = self._panel_wanted
+        self.query_one(PhasePanel).display = self.size.width >= NARROW if wanted is None else wanted
+        self._refresh_panel()
+
+    def action_toggle_panel(self) -> None:
+        """Show or hide the side panel (phases, clocks, rubric coverage)."""
+        self._panel_wanted = not self.query_one(PhasePanel).display
+        self._fit_panel()
+
+    def action_scroll_chat(self, where: str) -> None:
+        """Scroll the conversation without leaving the answer box."""
+        chat = self.query_one(ChatLog)
+        if where == "page_up":
+            chat.scroll_page_up()
+        elif where == "page_down":
+            chat.scroll_page_down()
+        elif where == "home":
+            chat.scroll_home()
+        else:
+            chat.scroll_end()
 
     def _show_feedback(self) -> None:
-        from tui.screens.feedback import FeedbackScreen
-
-        self.app.switch_screen(FeedbackScreen(self.interview))
+        app: Any = self.app
+        app.show_feedback(self.interview)
 
     # ------------------------------------------------------------------ input and actions
 
+    def _not_ready(self) -> bool:
+        """True (and the candidate is told why) when nothing can be sent yet."""
+        if self.interview is None:
+            self.notify("The interviewer is still loading; your answer stays in the box.", timeout=3)
+        elif self.has_class("-awaiting-response"):
+            self.notify("The interviewer is still writing; your answer stays in the box.", timeout=3)
+        else:
+            return False
+        return True
+
     @on(AnswerBox.Submitted)
     def _submit(self, event: AnswerBox.Submitted) -> None:
-        if self.interview is None or self.has_class("-awaiting-response"):
-            self.notify("The interviewer is still writing; your answer stays in the box.", timeout=3)
+        if self._not_ready():
             return
         text = event.text
         if len(text) > MAX_ANSWER_CHARS:  # grading 2 MB would take a minute and most of a GB
@@ -282,29 +384,40 @@ class InterviewScreen(Screen[None]):
                 timeout=8,
             )
             return
+        seconds = self._waiting()
         event.box.text = ""
+        self.save_draft()  # sent: it must not come back as a draft
         self.query_one(ChatLog).add_candidate(text)
         self._set_busy(True)
-        self._send("answer", text, time.monotonic() - self._asked_at)
+        self._send("answer", text, seconds)
 
     def _act(self, action: str, shown: str) -> None:
-        if self.interview is None or self.has_class("-awaiting-response"):
+        if self._not_ready():
             return
+        seconds = self._waiting()
         self.query_one(ChatLog).add_candidate(shown)
         self._set_busy(True)
-        self._send(action, "", time.monotonic() - self._asked_at)
+        self._send(action, "", seconds)
 
     def action_hint(self) -> None:
         """Ask the interviewer for a hint."""
-        self._act("hint", "(asks for a hint)")
+        self._act("hint", ACTIONS["hint_request"])
 
     def action_skip(self) -> None:
         """Move on to the next phase."""
-        self._act("skip", "(moves on)")
+        self._act("skip", ACTIONS["skip"])
 
     def action_end(self) -> None:
-        """End the interview now and get the feedback."""
-        self._act("end", "(ends the interview)")
+        """End the interview now and get the feedback, once the candidate confirms."""
+        if self._not_ready():
+            return
+        app: Any = self.app
+        app.confirm(
+            "End the interview now? The phases you have not reached are not assessed.",
+            yes="end and see the feedback",
+            no="keep going",
+            then=lambda: self._act("end", ACTIONS["end"]),
+        )
 
     def action_problem(self) -> None:
         """Show the problem statement again."""

@@ -63,13 +63,18 @@ class StartScreen(Screen[None]):
         from agent.history import list_sessions
 
         app: Any = self.app
-        kb = app.knowledge()
-        problems = [
-            (pid, note.title, note.difficulty, note.prompt)
-            for pid in sorted(kb.problems)
-            if (note := kb.problem_note(pid))
-        ]
-        sessions = [s for s in list_sessions(app.settings.home) if not s.finished and not s.damaged]
+        try:
+            kb = app.knowledge()
+            problems = [
+                (pid, note.title, note.difficulty, note.prompt)
+                for pid in sorted(kb.problems)
+                if (note := kb.problem_note(pid))
+            ]
+            sessions = [s for s in list_sessions(app.settings.home) if not s.finished and not s.damaged]
+        except Exception as exc:  # without the problem bank there is nothing to practise
+            todo = "check the knowledge folder (--knowledge, MLSD_KNOWLEDGE_DIR) with `mlsd kb check`"
+            self.app.call_from_thread(app.fail, "the problem bank could not be read", exc, todo)
+            return
         self.app.call_from_thread(self._show, problems, sessions)
 
     def _show(self, problems: list[tuple[str, str, str, str]], sessions: list[Any]) -> None:
@@ -77,10 +82,10 @@ class StartScreen(Screen[None]):
         self._fill("")
         resume = self.query_one("#resume", OptionList)
         resume.clear_options()
+        titles = {pid: title for pid, title, _, _ in problems}
         for s in sessions[:20]:
-            resume.add_option(
-                Option(f"{s.started:%b %d %H:%M}  {s.problem}  ({s.turns} turns)", id=s.session_id)
-            )
+            title = titles.get(s.problem, s.problem)
+            resume.add_option(Option(f"{s.started:%b %d %H:%M}  {title}  ({s.turns} turns)", id=s.session_id))
         if not sessions:
             resume.add_option(Option("No unfinished sessions.", disabled=True))
         self.query_one("#problems", OptionList).focus()
@@ -105,21 +110,16 @@ class StartScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#problems")
     def _start(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.interview import InterviewScreen
-
         level = str(self.query_one("#level", Select).value)
         length = int(self.query_one("#length", Select).value)  # type: ignore[arg-type]
         app: Any = self.app
         app.remember(level=level, length=length)
-        self.app.push_screen(
-            InterviewScreen(problem=event.option.id, session_id=None, level=level, length=length)
-        )
+        app.open_interview(problem=event.option.id, session_id=None, level=level, length=length)
 
     @on(OptionList.OptionSelected, "#resume")
     def _resume(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.interview import InterviewScreen
-
-        self.app.push_screen(InterviewScreen(problem=None, session_id=event.option.id))
+        app: Any = self.app
+        app.open_interview(problem=None, session_id=event.option.id)
 
     def action_filter(self) -> None:
         """Focus the filter box."""
@@ -127,6 +127,5 @@ class StartScreen(Screen[None]):
 
     def action_history(self) -> None:
         """Past sessions and score trends."""
-        from tui.screens.history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen())
+        app: Any = self.app
+        app.show_history()

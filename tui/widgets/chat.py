@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from tui.safe_text import as_text
@@ -19,25 +22,54 @@ class CandidateMessage(Static):
         super().__init__(as_text(text), markup=False)
 
 
+class RoleLabel(Static):
+    """Who speaks next in the conversation ("Interviewer" or "You")."""
+
+
+#: How the candidate's actions other than an answer are shown in the conversation.
+ACTIONS = {"skip": "(moves on)", "end": "(ends the interview)", "hint_request": "(asks for a hint)"}
+
+
+def turn_widgets(turn: dict[str, Any]) -> list[Widget]:
+    """A recorded turn as its role label and message ([] for a kind of turn that is not shown)."""
+    if turn["role"] == "interviewer":
+        return [RoleLabel("Interviewer", classes="-interviewer"), InterviewerMessage(turn["text"])]
+    text = turn["text"] if turn["kind"] == "answer" else ACTIONS.get(turn["kind"])
+    if text is None:
+        return []
+    return [RoleLabel("You", classes="-candidate"), CandidateMessage(text)]
+
+
 class ChatLog(VerticalScroll):
     """The scrolling conversation, kept at its newest line.
 
     Scrolling once after a mount is not enough: a Markdown message parses in a worker and grows
     after that scroll, which left the newest lines below the fold on a busy machine. So the log
     scrolls each time an interviewer message has finished rendering its latest text (on mount and
-    on every update), and a candidate message, plain text, as soon as it is added.
+    on every update), and a candidate message, plain text, as soon as it is added. It is also
+    anchored: a log at its end stays at its end when the terminal is resized, until the reader
+    scrolls up (and again once they scroll back down).
     """
+
+    def on_mount(self) -> None:
+        """Anchor the log to its end."""
+        self.anchor()
 
     def add_interviewer(self, text: str = "") -> InterviewerMessage:
         """Append an interviewer message (empty, to stream into); it scrolls into view once rendered."""
         message = InterviewerMessage(text)
-        self.mount(message)
+        self.mount(RoleLabel("Interviewer", classes="-interviewer"), message)
         return message
+
+    def add_turn(self, turn: dict[str, Any]) -> None:
+        """Append a recorded turn (a resumed session's history)."""
+        self.mount(*turn_widgets(turn))
+        self.scroll_end(animate=False)
 
     def add_candidate(self, text: str) -> CandidateMessage:
         """Append the candidate's message."""
         message = CandidateMessage(text)
-        self.mount(message)
+        self.mount(RoleLabel("You", classes="-candidate"), message)
         self.scroll_end(animate=False)
         return message
 

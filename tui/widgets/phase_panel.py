@@ -52,4 +52,15 @@ class PhasePanel(Static):
                 style = "" if score is None else colour(score)
                 text.append(f" {shown} ", style=style)
                 text.append(f"{title}\n", style="dim" if score is None else "")
+            text.append_text(legend())
         self.update(text)
+
+
+def legend() -> Text:
+    """What the coverage marks mean: the score scale, and "-" for a criterion with no evidence yet."""
+    text = Text("\n")
+    for score, word in ((1, "poor"), (2, "weak"), (3, "solid"), (4, "strong")):
+        text.append(str(score), style=colour(score))
+        text.append(f" {word}" + (" " if score < 4 else "\n"), style="dim")
+    text.append("- no evidence yet\n", style="dim")
+    return text
