@@ -124,9 +124,6 @@ class MlsdApp(App[None]):
         from tui.screens.start import StartScreen
 
         problem, resume, level, length = self._initial
-        # LangGraph takes ~1 s to import: start now, while the first screen draws and the
-        # candidate reads, rather than when the interview opens.
-        threading.Thread(target=_import_interview_core, name="preload", daemon=True).start()
         if self._preferences_notice:
             self.notify(self._preferences_notice, severity="warning", timeout=15)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -253,9 +250,3 @@ class MlsdApp(App[None]):
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:
             yield from commands()
-
-
-def _import_interview_core() -> None:
-    """Import the graph and the session modules (their first import is the slow part of opening)."""
-    import agent.graph
-    import agent.session  # noqa: F401
