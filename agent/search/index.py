@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -35,6 +35,7 @@ _EMBED_BATCH = 64
 _UPSERT_BATCH = 2048
 
 Progress = Callable[[int, int], None]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -334,13 +335,32 @@ class KnowledgeIndex:
                 self._collection = collection
         return self._collection
 
+    def _read(self, call: Callable[[Any], _T]) -> _T:
+        """Run a read on the collection. Damage that shows only now (Chroma opens, but a garbled HNSW
+        segment fails the first query) replaces the index with the last build's units, once."""
+        collection = self._ready()
+        try:
+            return call(collection)
+        except MlsdError:
+            raise
+        except Exception:  # Chroma's errors are its own, untyped: any failed read means damage here
+            with self._opening:
+                if self._collection is collection:  # another thread may have rebuilt it meanwhile
+                    if self._units is None:
+                        raise MlsdError(
+                            f"the index {self.path} is damaged: run `mlsd kb build --force`"
+                        ) from None
+                    fresh = self._open(reset=True)
+                    self._sync(fresh, self._units, None)
+                    self._collection = fresh
+            return call(self._collection)
+
     def vectors(
         self, *, phase: str | None = None, problem: str | None = None, kinds: Sequence[str] | None = None
     ) -> tuple[list[SearchHit], Any]:
         """Every unit matching the filters with its stored vector, for in-memory scoring."""
-        result = self._ready().get(
-            where=build_where(phase, problem, kinds), include=["documents", "metadatas", "embeddings"]
-        )
+        where = build_where(phase, problem, kinds)
+        result = self._read(lambda c: c.get(where=where, include=["documents", "metadatas", "embeddings"]))
         hits = [
             _hit(unit_id, text, meta, 0.0)
             for unit_id, text, meta in zip(
@@ -373,11 +393,14 @@ class KnowledgeIndex:
         kinds: Sequence[str] | None = None,
     ) -> list[SearchHit]:
         """Like :meth:`search`, for a query that is already embedded."""
-        result = self._ready().query(
-            query_embeddings=[vector],
-            n_results=k,
-            where=build_where(phase, problem, kinds),
-            include=["documents", "metadatas", "distances"],
+        where = build_where(phase, problem, kinds)
+        result = self._read(
+            lambda c: c.query(
+                query_embeddings=[vector],
+                n_results=k,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
         )
         ids, texts = result["ids"][0], result["documents"][0]
         metas, distances = result["metadatas"][0], result["distances"][0]

@@ -36,7 +36,10 @@ def index_later(settings: Settings, kb: KnowledgeBase, embedder: Embedder) -> Kn
     first search."""
     settings.ensure_home()
     index = KnowledgeIndex(settings.index_dir, embedder)
-    if not index.is_fresh(build_units(kb)):
+    units = build_units(kb)
+    if index.is_fresh(units):
+        index.build(units)  # returns at the manifest check, and keeps the units to repair damage with
+    else:
         index.prepare_later(lambda progress: _prepare(index, kb, progress=progress))
     return index
 

@@ -43,7 +43,8 @@ def _garble_vectors(index: Path) -> None:
 DAMAGE: dict[str, Callable[[Path], None]] = {
     "chroma.sqlite3 truncated": _truncate_sqlite,
     "chroma.sqlite3 garbled": _garble_sqlite,
-    # Chroma rebuilds these from its database by itself; checked so that it stays so.
+    # Chroma often rebuilds these from its database by itself; when it has persisted the HNSW
+    # segment (a large upsert does), its first query fails instead and the index is rebuilt then.
     "HNSW segment garbled": _garble_vectors,
 }
 
