@@ -56,3 +56,22 @@ def test_a_failed_background_build_is_raised_by_the_first_search(tmp_path: Path,
     index.start_preparing()
     with pytest.raises(MlsdError, match="disk is full"):
         index.search("anything", k=1)
+
+
+def test_a_read_that_fails_on_damage_rebuilds_the_index_once(tmp_path: Path, kb: KnowledgeBase) -> None:
+    # Chroma can open an index whose HNSW segment is garbled and fail only on the first query; that
+    # is forced here by a collection whose reads fail, so the repair path runs every time.
+    index = index_later(_settings(tmp_path), kb, Embedder())
+    index.search("anything", k=1)  # builds it
+    damaged = index._collection
+
+    class Garbled:
+        def __getattr__(self, name: str) -> object:
+            def fail(*args: object, **kwargs: object) -> object:
+                raise RuntimeError("Error deserializing pickle file")
+
+            return fail
+
+    index._collection = Garbled()
+    hits = index.search("label delay for chargebacks", k=2, problem="payment_fraud_detection")
+    assert len(hits) == 2 and index._collection is not damaged and index._collection.count() > 800
