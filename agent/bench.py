@@ -175,27 +175,39 @@ def measure_index(settings: Settings, home: Path) -> dict[str, Any]:
     }
 
 
+def _until_line(
+    flag: str, problem: str, env: dict[str, str], *, expect: str, timeout: float, what: str
+) -> tuple[float, str]:
+    """Start `python -m agent.bench FLAG PROBLEM` and time it until it prints its first line, which
+    must start with `expect`."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent.bench", flag, problem],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    _, errors = process.communicate(timeout=timeout)
+    if not line.startswith(expect):
+        raise RuntimeError(f"the app did not {what}: {errors[-500:]}")
+    return elapsed, line
+
+
 def measure_startup(settings: Settings, home: Path, runs: int = 4) -> dict[str, Any]:
     """startup_s: process start to the first interviewer question on screen (the real Textual app,
     headless, offline engine); the first run is cold, the median of the rest warm."""
     problem, _ = _script()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "agent.bench", "--first-question", problem],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(home, settings),
-        )
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        elapsed = time.perf_counter() - started
-        _, errors = process.communicate(timeout=120)
-        if not line.startswith("FIRST"):
-            raise RuntimeError(f"the app did not show its first question: {errors[-500:]}")
-        times.append(elapsed)
+    env = _env(home, settings)
+    times = [
+        _until_line(
+            "--first-question", problem, env, expect="FIRST", timeout=120, what="show its first question"
+        )[0]
+        for _ in range(runs)
+    ]
     return {
         "startup_s": {"cold": round(times[0], 3), "warm": round(statistics.median(times[1:]), 3)},
         "startup_warm_s": round(statistics.median(times[1:]), 3),
@@ -209,20 +221,14 @@ def measure_first_launch(settings: Settings, home: Path, runs: int = 3) -> dict[
     times, clocks = [], []
     for run in range(runs):
         fresh = home / f"first-launch-{run}"
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "agent.bench", "--answer-ready", problem],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(fresh, settings),
+        elapsed, line = _until_line(
+            "--answer-ready",
+            problem,
+            _env(fresh, settings),
+            expect="READY",
+            timeout=300,
+            what="get ready for an answer",
         )
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        elapsed = time.perf_counter() - started
-        _, errors = process.communicate(timeout=300)
-        if not line.startswith("READY"):
-            raise RuntimeError(f"the app did not get ready for an answer: {errors[-500:]}")
         times.append(elapsed)
         clocks.append(line.split()[1])
         shutil.rmtree(fresh, ignore_errors=True)
@@ -523,18 +529,10 @@ def _answer_ready(problem: str) -> int:
     from tui.screens.interview import InterviewScreen
     from tui.widgets.phase_panel import PhasePanel
 
-    def ready(app: MlsdApp) -> bool:
-        screen = app.screen
-        return (
-            isinstance(screen, InterviewScreen)
-            and screen.interview is not None
-            and not screen.has_class("-awaiting-response")
-        )
-
     async def run() -> None:
         app = MlsdApp(Settings.from_env(), problem=problem)
         async with app.run_test(size=(120, 40)) as pilot:
-            while not ready(app):
+            while not (isinstance(app.screen, InterviewScreen) and app.screen.takes_answers()):
                 await pilot.pause(0.005)
             shown = str(app.screen.query_one(PhasePanel).render())
             phase_clock = next(

@@ -39,11 +39,7 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
 
 def ready(app: MlsdApp) -> bool:
     screen = app.screen
-    return (
-        isinstance(screen, InterviewScreen)
-        and screen.interview is not None
-        and not screen.has_class("-awaiting-response")
-    )
+    return isinstance(screen, InterviewScreen) and screen.takes_answers()
 
 
 async def take(pilot: Pilot[Any], app: MlsdApp, key: str, timeout: float = 60.0) -> None:

@@ -361,6 +361,10 @@ class InterviewScreen(Screen[None]):
 
     # ------------------------------------------------------------------ input and actions
 
+    def takes_answers(self) -> bool:
+        """True when an answer sent now goes to the interviewer at once (loaded, not writing)."""
+        return self.interview is not None and not self.has_class("-awaiting-response")
+
     def _not_ready(self) -> bool:
         """True (and the candidate is told why) when nothing can be sent yet."""
         if self.interview is None:
