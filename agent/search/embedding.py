@@ -23,7 +23,6 @@ from agent.privacy import opt_out
 from agent.search.bundle import Bundle, read_bundle
 from agent.search.vector_cache import DiskCache, MemoryCache
 
-DIMENSION = 384
 #: sentence-transformers' max_seq_length for all-MiniLM-L6-v2.
 MAX_TOKENS = 256
 #: Texts per model call. Small batches of length-sorted texts waste least on padding (measured:
@@ -110,7 +109,10 @@ def _verify(path: Path, expected: str | None, what: str) -> None:
 
 
 class Embedder:
-    """Turns texts into L2-normalised 384-d vectors: mean pooling over tokens, as sentence-transformers."""
+    """Turns texts into L2-normalised vectors: mean pooling over tokens, as sentence-transformers.
+
+    The vectors' length is the model's (384 for the bundled MiniLM), read from the model itself.
+    """
 
     def __init__(
         self, spec: EmbeddingSpec | None = None, *, disk_cache: Path | None = None, use_bundle: bool = True
@@ -121,17 +123,34 @@ class Embedder:
         self._use_bundle = use_bundle
         self._bundle: Bundle | None = None
         self._bundle_read = False
-        self.disk = DiskCache(disk_cache, self.spec.fingerprint, DIMENSION) if disk_cache else None
+        self.disk = DiskCache(disk_cache, self.spec.fingerprint) if disk_cache else None
         #: Texts run through the model since start (the rest came from a cache).
         self.computed = 0
         self._session: Any = None
         self._tokenizer: Any = None
         self._input_names: tuple[str, ...] = ()
+        self._dimension: int | None = None
 
     @property
     def dimension(self) -> int:
-        """The length of this model's vectors."""
-        return DIMENSION
+        """The length of this model's vectors: from the shipped vectors when they are this model's,
+        otherwise from the model (loading it)."""
+        if self._dimension is None:
+            shipped = self._shipped()
+            if shipped is not None:
+                self._dimension = int(shipped.vectors.shape[1])
+            else:
+                self._load()
+                self._dimension = self._model_dimension()
+        return self._dimension
+
+    def _model_dimension(self) -> int:
+        """The last axis of the model's token vectors: declared in the graph, or seen on one text."""
+        declared = self._session.get_outputs()[0].shape[-1]
+        if isinstance(declared, int) and declared > 0:
+            return declared
+        _, _, hidden = self._run(["a"])
+        return int(hidden.shape[-1])
 
     def _load(self) -> None:
         # Loaded on first use: building the session takes ~0.2 s and most commands never embed.
@@ -169,9 +188,9 @@ class Embedder:
             self._load()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts; returns an array of shape (len(texts), 384), each row of unit length."""
+        """Embed texts; returns an array of shape (len(texts), dimension), each row of unit length."""
         if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([rows[0] for rows in self.embed_with_parts(texts, [()] * len(texts))])
 
     def embed_with_parts(
@@ -231,7 +250,7 @@ class Embedder:
             return self._bundle
 
     def embed_one(self, text: str) -> np.ndarray:
-        """Embed one text; returns a vector of shape (384,)."""
+        """Embed one text; returns a vector of shape (dimension,)."""
         vector: np.ndarray = self.embed([text])[0]
         return vector
 

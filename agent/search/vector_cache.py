@@ -46,13 +46,16 @@ class MemoryCache:
 
 
 class DiskCache:
-    """Vectors in one SQLite file, keyed by sha256 of the model fingerprint and the text."""
+    """Vectors in one SQLite file, keyed by sha256 of the model fingerprint and the text.
 
-    def __init__(self, path: Path, fingerprint: str, dimension: int) -> None:
+    The file also records each model's vector length, taken from the first vectors stored for it,
+    so a stored vector of any other length (a damaged row) is never returned, whatever the model.
+    """
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
         self.fingerprint = fingerprint
-        self.dimension = dimension
         self._lock = threading.Lock()
         try:
             self._db = _open(path)
@@ -64,6 +67,15 @@ class DiskCache:
                 stale.unlink(missing_ok=True)
             self._db = _open(path)
 
+    @property
+    def dimension(self) -> int | None:
+        """The length of this model's stored vectors, or None before any was stored."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT dimension FROM models WHERE fingerprint = ?", (self.fingerprint,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.fingerprint}\0{text}".encode()).hexdigest()
 
@@ -71,6 +83,9 @@ class DiskCache:
         """The stored vectors of those texts that have one."""
         keys = {self._key(t): t for t in texts}
         found: dict[str, np.ndarray] = {}
+        dimension = self.dimension
+        if dimension is None:
+            return found
         with self._lock:
             items = list(keys.items())
             for start in range(0, len(items), 500):  # SQLite caps the number of bound parameters
@@ -79,15 +94,26 @@ class DiskCache:
                 rows = self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk)
                 for key, blob in rows:
                     vector = np.frombuffer(blob, dtype=np.float32)
-                    if vector.shape == (self.dimension,):
+                    if vector.shape == (dimension,):
                         found[keys[key]] = vector
         return found
 
     def put_many(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
-        """Store vectors in one transaction."""
-        rows = [(self._key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in items]
+        """Store vectors (all of this model's length) in one transaction."""
+        if not items:
+            return
+        vectors = [np.asarray(v, dtype=np.float32) for _, v in items]
+        if len({v.shape for v in vectors}) != 1 or vectors[0].ndim != 1:
+            raise ValueError("the vectors of one model must all be 1-d and of one length")
+        known = self.dimension
+        if known is not None and vectors[0].shape != (known,):
+            raise ValueError(f"{self.fingerprint} vectors have length {known}, not {vectors[0].shape[0]}")
+        rows = [(self._key(t), v.tobytes()) for (t, _), v in zip(items, vectors, strict=True)]
         with self._lock:
             self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR IGNORE INTO models VALUES (?, ?)", (self.fingerprint, vectors[0].shape[0])
+            )
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
             self._db.execute("COMMIT")
 
@@ -101,4 +127,7 @@ def _open(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+    # Caches written before this table existed held only 384-d MiniLM vectors; their rows are
+    # not read until that model stores a vector again (which records its length).
+    db.execute("CREATE TABLE IF NOT EXISTS models (fingerprint TEXT PRIMARY KEY, dimension INTEGER NOT NULL)")
     return db

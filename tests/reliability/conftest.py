@@ -33,7 +33,7 @@ def _warm_template(
     text_of = {u.id: u.embed_text for u in build_units(kb)}
     hits, vectors = index.vectors()
     path = embedding_cache(replace(bundled_settings, home=home))
-    cache = DiskCache(path, embedder.spec.fingerprint, embedder.dimension)
+    cache = DiskCache(path, embedder.spec.fingerprint)
     cache.put_many([(text_of[hit.id], vector) for hit, vector in zip(hits, vectors, strict=True)])
     cache.close()
     return home

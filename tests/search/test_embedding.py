@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from agent.errors import EmbeddingModelError
-from agent.search.embedding import DIMENSION, Embedder, default_spec, sha256_of, spec_from_env
+from agent.search.embedding import Embedder, default_spec, sha256_of, spec_from_env
 
 
 def test_vectors_are_unit_length_and_384_wide(embedder: Embedder) -> None:
     vectors = embedder.embed(["a short text", "another, somewhat longer, text about ranking videos " * 20])
-    assert vectors.shape == (2, DIMENSION)
+    assert vectors.shape == (2, 384) == (2, embedder.dimension)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
