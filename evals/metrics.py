@@ -108,7 +108,10 @@ BOOTSTRAP_SEED = 11
 
 
 def bootstrap_interval(
-    cases: Sequence[Sequence[tuple[int, float]]], metric: str, level: float = 0.95
+    cases: Sequence[Sequence[tuple[int, float]]],
+    metric: str,
+    level: float = 0.95,
+    resamples: int = BOOTSTRAP_RESAMPLES,
 ) -> tuple[float, float]:
     """A percentile bootstrap interval for an agreement metric, resampling whole cases.
 
@@ -121,7 +124,7 @@ def bootstrap_interval(
     score = _SINGLE[metric]
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     values = []
-    for _ in range(BOOTSTRAP_RESAMPLES):
+    for _ in range(resamples):
         drawn = [pair for i in rng.integers(0, len(cases), len(cases)) for pair in cases[i]]
         value = score([h for h, _ in drawn], [e for _, e in drawn])
         if not np.isnan(value):

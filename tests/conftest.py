@@ -1,4 +1,11 @@
-"""Shared fixtures: the real bundled content, the real embedding model and a real Chroma index."""
+"""Shared fixtures: the real bundled content, the real embedding model and a real Chroma index, and
+their fast stand-ins (tests/fakes.py).
+
+Two tiers. A test is `real` when it needs the real embedding model (the `embedder`, `index` and
+`toolkit` fixtures, marked here automatically), or marks itself so (subprocesses, tmux, llama.cpp).
+Every other test is in the fast tier, `pytest -m "not real"`, under a minute: there, loading the
+real model fails the test, so the tier cannot slowly fill with model-bound tests.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +21,35 @@ from agent.privacy import opt_out
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex
 from agent.search.service import load_kb, ready_index
+from tests.fakes import HashingEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
+
+#: Fixtures that load the real embedding model: a test using one (directly or not) is `real`.
+REAL_FIXTURES = frozenset({"embedder", "index", "toolkit"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that use the real model through a fixture."""
+    for item in items:
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.real)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_loads_no_model(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside `real` tests the ONNX model must not load: say how to fix the test instead."""
+    if request.node.get_closest_marker("real") is not None:
+        return
+
+    def refuse(self: Embedder) -> None:
+        raise AssertionError(
+            "this test loads the real embedding model: use tests.fakes.HashingEmbedder (the `fake_toolkit` "
+            "fixture) or mark it `@pytest.mark.real`"
+        )
+
+    monkeypatch.setattr(Embedder, "_load", refuse)
+
 
 # No test may send telemetry (onnxruntime and Chroma load lazily, after this) or touch the user's
 # real data folder (below).
@@ -67,3 +101,16 @@ def toolkit(bundled_settings: Settings, index: KnowledgeIndex, embedder: Embedde
     from agent.session import load_toolkit
 
     return load_toolkit(bundled_settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def fake_toolkit(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The bundled content over a real Chroma index of hashed bag-of-words vectors: no model loads."""
+    from agent.session import load_toolkit
+
+    settings = Settings(
+        home=tmp_path_factory.mktemp("fake-home"),
+        knowledge_dir=REPO / "knowledge",
+        rubrics_dir=REPO / "rubrics",
+    )
+    return load_toolkit(settings, embedder=HashingEmbedder())

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from agent.bench import BUDGETS, percentile
+
+pytestmark = pytest.mark.real
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,6 +9,7 @@ The app owns navigation: screens ask it to open another screen, they do not impo
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -53,9 +54,12 @@ class MlsdApp(App[None]):
         level: str = "senior",
         length: int = 45,
         toolkit: Any = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.settings = settings
+        #: Seconds, monotonic: how long the candidate had each question. Tests hand in a fake.
+        self.clock = clock
         self.backend = backend
         self.model = model
         self._initial = (problem, resume, level, length)
@@ -137,7 +141,11 @@ class MlsdApp(App[None]):
         """A new interview on `problem`, or the session `session_id` resumed."""
         from tui.screens.interview import InterviewScreen
 
-        self.push_screen(InterviewScreen(problem=problem, session_id=session_id, level=level, length=length))
+        self.push_screen(
+            InterviewScreen(
+                problem=problem, session_id=session_id, level=level, length=length, now=self.clock
+            )
+        )
 
     def show_feedback(self, interview: Any) -> None:
         """The feedback of a finished interview, in place of the interview."""

@@ -12,6 +12,8 @@ import pytest
 from agent.errors import UsageError
 from agent.transcript import check_session_id, transcript_path
 
+pytestmark = pytest.mark.real
+
 BAD = ["../../x", "/tmp/abs", "a/b", "..", "", "x" * 65, "with space", "semi;colon", "dot.json", "tab\tx"]
 
 

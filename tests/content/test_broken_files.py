@@ -183,6 +183,7 @@ def test_broken_file_is_reported_with_path_and_field(
     assert expected in lines[0]
 
 
+@pytest.mark.real
 def test_a_real_process_reports_a_broken_file_without_a_traceback(content: Path) -> None:
     _edit(COLD, _sub(r"^phases: \[\w+", "phases: [modeling"))(content)
     result = subprocess.run(

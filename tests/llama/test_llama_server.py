@@ -23,7 +23,7 @@ from agent.engines.llm import LLMEngine
 from agent.llm.client import LLMClient
 from tests.llama.conftest import LlamaServer
 
-pytestmark = pytest.mark.llama
+pytestmark = [pytest.mark.llama, pytest.mark.real]
 
 PROBLEM, PHASE = "payment_fraud_detection", "evaluation"
 ANSWER = (

@@ -11,12 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from agent.config import Settings
 from agent.history import list_sessions
 from agent.preferences import Preferences, load_preferences, save_preferences
 from agent.session import CHECKPOINTS, Interview, build_context, set_aside_damaged_checkpoints
+
+pytestmark = pytest.mark.real
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = {"clarify_requirements": ["Who uses the feed, how many daily users, and what latency do we have?"]}

@@ -15,6 +15,8 @@ from agent.search.index import KnowledgeIndex
 
 from .mlsd import REPO, run
 
+pytestmark = pytest.mark.real
+
 QUERY = "a brand-new user with no history"
 SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "video_recommendation_weak.yaml"
 

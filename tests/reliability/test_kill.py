@@ -13,12 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from agent.config import Settings
 from agent.ids import PHASES, WRAP_UP
 
 from .mlsd import run
+
+pytestmark = pytest.mark.real
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "ad_click_prediction_strong.yaml"

@@ -14,7 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .mlsd import needs_namespaces
+
+pytestmark = pytest.mark.real
 
 REPO = Path(__file__).resolve().parents[2]
 WATCH = Path(__file__).with_name("netwatch.py")

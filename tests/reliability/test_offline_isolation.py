@@ -14,6 +14,8 @@ import pytest
 
 from agent.config import Settings
 
+pytestmark = pytest.mark.real
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "payment_fraud_detection_weak.yaml"
 

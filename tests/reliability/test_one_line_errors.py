@@ -15,6 +15,8 @@ import pytest
 
 from .mlsd import REPO, as_ordinary_user, needs_namespaces, one_line_error, run
 
+pytestmark = pytest.mark.real
+
 ANSWER = "Who uses the feed, how many daily users are there, and what latency budget do we have?"
 SCRIPT = REPO / "tests" / "fixtures" / "interviews" / "ad_click_prediction_strong.yaml"
 

@@ -13,6 +13,8 @@ import pytest
 from agent.errors import UsageError
 from agent.session_lock import SessionLock, is_locked
 
+pytestmark = pytest.mark.real
+
 HOLD = """
 import sys, time
 from pathlib import Path

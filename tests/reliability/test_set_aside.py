@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from agent.damaged import set_aside
+
+pytestmark = pytest.mark.real
 
 
 def test_a_file_and_its_companions_move_together(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from agent.search.service import fixed_statements, ready_index
 
 from ..conftest import REPO
 
+pytestmark = pytest.mark.real
+
 REGENERATE = "the shipped vectors are out of date: run `python -m agent.search.bundle` and commit the file"
 
 

@@ -12,6 +12,8 @@ import pytest
 from agent.errors import EmbeddingModelError
 from agent.search.embedding import Embedder, default_spec, sha256_of, spec_from_env
 
+pytestmark = pytest.mark.real
+
 
 def test_vectors_are_unit_length_and_384_wide(embedder: Embedder) -> None:
     vectors = embedder.embed(["a short text", "another, somewhat longer, text about ranking videos " * 20])

@@ -18,6 +18,8 @@ from agent.search.index import KnowledgeIndex, build_where
 
 from ..conftest import REPO
 
+pytestmark = pytest.mark.real
+
 
 @pytest.fixture
 def copy(tmp_path: Path, index: KnowledgeIndex) -> Settings:

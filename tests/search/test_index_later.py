@@ -17,6 +17,8 @@ from agent.session import load_toolkit
 
 from ..conftest import REPO
 
+pytestmark = pytest.mark.real
+
 
 def _settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home", knowledge_dir=REPO / "knowledge", rubrics_dir=REPO / "rubrics")

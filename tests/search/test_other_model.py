@@ -24,6 +24,8 @@ from agent.grading.offline import OfflineGrader
 from agent.search.embedding import DEFAULT_TOKENIZER, Embedder, EmbeddingSpec, sha256_of
 from agent.search.service import ready_index
 
+pytestmark = pytest.mark.real
+
 WIDTH = 48
 ANSWER = (
     "Chargebacks arrive 60 to 90 days late, so I'd train on transactions older than that window and "

@@ -9,6 +9,8 @@ import pytest
 from agent.ids import TOPICS
 from agent.search.index import KnowledgeIndex
 
+pytestmark = pytest.mark.real
+
 # (query in plain words, the topic it is about). None of the queries uses the words of its topic id.
 PARAPHRASES: list[tuple[str, str]] = [
     ("someone who signed up five minutes ago and has watched nothing", "cold_start"),

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from agent.grading.sentences import clause_spans
 from agent.search.embedding import Embedder
+
+pytestmark = pytest.mark.real
 
 SENTENCE = "We log each impression and slot, since clicks depend on position, so the ranker learns less bias."
 

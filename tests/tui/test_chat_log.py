@@ -6,7 +6,7 @@ from textual.app import App, ComposeResult
 
 from tui.widgets.chat import ChatLog, InterviewerMessage
 
-from .test_app import wait_until
+from .driving import wait_until
 
 REPLY = "A reply long enough to wrap over several lines of a narrow terminal. " * 8
 

@@ -23,7 +23,7 @@ from tui.widgets.answer_box import AnswerBox
 from tui.widgets.chat import CandidateMessage, ChatLog, RoleLabel
 from tui.widgets.phase_panel import PhasePanel
 
-from .test_app import ANSWER, answer, ready, take, wait_until
+from .driving import ANSWER, answer, ready, take, wait_until
 
 
 def notified(app: MlsdApp, needle: str) -> bool:

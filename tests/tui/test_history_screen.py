@@ -23,7 +23,7 @@ from tui.screens.history import HistoryScreen
 from tui.screens.session_view import SessionScreen
 from tui.screens.start import StartScreen
 
-from .test_app import ANSWER, answer, ready, take, wait_until
+from .driving import ANSWER, answer, ready, take, wait_until
 
 #: Long enough that a scripted interview of one per phase runs past the trends' minimum.
 LONG_ANSWER = " ".join([ANSWER] * 4)

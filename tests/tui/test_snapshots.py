@@ -28,7 +28,7 @@ from tui.screens.session_view import SessionScreen
 from tui.screens.start import StartScreen
 from tui.widgets.answer_box import AnswerBox
 
-from .test_app import ANSWER, answer, ready, take, wait_until
+from .driving import ANSWER, answer, ready, take, wait_until
 
 SIZES = [(80, 24), (120, 40)]
 #: Frames (0.1 s apart) the screen must stay unchanged before its picture is taken.

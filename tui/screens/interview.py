@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from textual import on, work
@@ -68,9 +68,17 @@ class InterviewScreen(Screen[None]):
     ]
 
     def __init__(
-        self, *, problem: str | None, session_id: str | None, level: str = "senior", length: int = 45
+        self,
+        *,
+        problem: str | None,
+        session_id: str | None,
+        level: str = "senior",
+        length: int = 45,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
+        #: The candidate's clock (how long they had each question); the app's, a fake in tests.
+        self._now = now
         self.problem = problem
         self.session_id = session_id
         self.level = level
@@ -223,7 +231,7 @@ class InterviewScreen(Screen[None]):
             box.text = f"{draft}\n\n{box.text}" if box.text.strip() else draft
             box.move_cursor(box.document.end)
         self._draft_saved = draft
-        self._asked_at = time.monotonic()
+        self._asked_at = self._now()
         self._set_busy(False)
         box.placeholder = "Your answer. Enter sends, Ctrl+J adds a new line."
         self._refresh_panel()
@@ -271,7 +279,7 @@ class InterviewScreen(Screen[None]):
         elif interviewer:
             chat.add_interviewer(interviewer[-1]["text"])
         self._streaming = None
-        self._asked_at = time.monotonic()
+        self._asked_at = self._now()
         self._set_busy(False)
         self._refresh_panel()
         if self.interview.finished:
@@ -331,7 +339,7 @@ class InterviewScreen(Screen[None]):
         """Seconds the candidate has had the current question (0 while the interviewer works)."""
         if self._asked_at is None or self.has_class("-awaiting-response"):
             return 0.0
-        return time.monotonic() - self._asked_at
+        return self._now() - self._asked_at
 
     def _fit_panel(self) -> None:
         wanted = self._panel_wanted
