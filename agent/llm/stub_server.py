@@ -338,7 +338,10 @@ class StubLLMServer:
     def __init__(self, *, delay_s: float = 0.0, rejects: set[str] | None = None) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = StubState(delay_s=delay_s, rejects=set(rejects or ()))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="stub-llm", daemon=True)
+        # A short poll: stopping waits for the next poll, and the tests start and stop one per test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="stub-llm", daemon=True
+        )
 
     @property
     def state(self) -> StubState:

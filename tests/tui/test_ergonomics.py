@@ -30,8 +30,10 @@ def notified(app: MlsdApp, needle: str) -> bool:
     return any(needle in str(n.message) for n in app._notifications)
 
 
-async def test_ending_asks_first_and_esc_keeps_the_interview(app_factory: Callable[..., MlsdApp]) -> None:
-    app = app_factory(problem="video_recommendation")
+async def test_ending_asks_first_and_esc_keeps_the_interview(
+    fake_app_factory: Callable[..., MlsdApp],
+) -> None:
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(app))
         interview = app.screen
@@ -54,8 +56,10 @@ async def test_ending_asks_first_and_esc_keeps_the_interview(app_factory: Callab
         assert app.focused is not None and not isinstance(app.focused, Input)
 
 
-async def test_quitting_asks_and_the_draft_comes_back_on_resume(app_factory: Callable[..., MlsdApp]) -> None:
-    first = app_factory(problem="ad_click_prediction")
+async def test_quitting_asks_and_the_draft_comes_back_on_resume(
+    fake_app_factory: Callable[..., MlsdApp],
+) -> None:
+    first = fake_app_factory(problem="ad_click_prediction")
     draft = "Half an answer: clicks as labels, and\nthe second line."
     async with first.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(first))
@@ -73,7 +77,7 @@ async def test_quitting_asks_and_the_draft_comes_back_on_resume(app_factory: Cal
         await wait_until(pilot, lambda: not first.is_running, timeout=10)
     assert first.return_code == 0
     assert draft_path(home, session).read_text(encoding="utf-8") == draft
-    again = app_factory(resume=session)
+    again = fake_app_factory(resume=session)
     async with again.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(again))
         box = again.screen.query_one(AnswerBox)
@@ -84,9 +88,9 @@ async def test_quitting_asks_and_the_draft_comes_back_on_resume(app_factory: Cal
 
 
 async def test_ctrl_q_over_the_end_question_asks_to_quit_and_twice_quits(
-    app_factory: Callable[..., MlsdApp],
+    fake_app_factory: Callable[..., MlsdApp],
 ) -> None:
-    app = app_factory(problem="video_recommendation")
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(app))
         await pilot.press("f10")
@@ -100,8 +104,10 @@ async def test_ctrl_q_over_the_end_question_asks_to_quit_and_twice_quits(
     assert app.return_code == 0
 
 
-async def test_the_clock_starts_when_the_answer_box_is_ready(app_factory: Callable[..., MlsdApp]) -> None:
-    app = app_factory(problem="video_recommendation")
+async def test_the_clock_starts_when_the_answer_box_is_ready(
+    fake_app_factory: Callable[..., MlsdApp],
+) -> None:
+    app = fake_app_factory(problem="video_recommendation")
     loaded = app.toolkit
     gate = threading.Event()
 
@@ -127,9 +133,9 @@ async def test_the_clock_starts_when_the_answer_box_is_ready(app_factory: Callab
 
 
 async def test_page_keys_scroll_the_chat_while_the_box_keeps_focus(
-    app_factory: Callable[..., MlsdApp],
+    fake_app_factory: Callable[..., MlsdApp],
 ) -> None:
-    app = app_factory(problem="video_recommendation")
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: ready(app))
         for _ in range(3):
@@ -150,8 +156,8 @@ async def test_page_keys_scroll_the_chat_while_the_box_keeps_focus(
         assert box.has_focus and box.text == "draft in progress"
 
 
-async def test_roles_are_labelled(app_factory: Callable[..., MlsdApp]) -> None:
-    app = app_factory(problem="video_recommendation")
+async def test_roles_are_labelled(fake_app_factory: Callable[..., MlsdApp]) -> None:
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(app))
         await answer(pilot, app, ANSWER)
@@ -159,8 +165,10 @@ async def test_roles_are_labelled(app_factory: Callable[..., MlsdApp]) -> None:
         assert labels == ["Interviewer", "You", "Interviewer"]
 
 
-async def test_the_side_panel_collapses_when_narrow_and_toggles(app_factory: Callable[..., MlsdApp]) -> None:
-    app = app_factory(problem="video_recommendation")
+async def test_the_side_panel_collapses_when_narrow_and_toggles(
+    fake_app_factory: Callable[..., MlsdApp],
+) -> None:
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: ready(app))
         panel = app.screen.query_one(PhasePanel)
@@ -176,7 +184,7 @@ async def test_the_side_panel_collapses_when_narrow_and_toggles(app_factory: Cal
         assert panel.display  # the candidate's choice holds
         await pilot.press("f8")
         await wait_until(pilot, lambda: not panel.display)
-        legend = app_factory(problem="video_recommendation")
+        legend = fake_app_factory(problem="video_recommendation")
     async with legend.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(legend))
         panel = legend.screen.query_one(PhasePanel)
@@ -185,8 +193,8 @@ async def test_the_side_panel_collapses_when_narrow_and_toggles(app_factory: Cal
         assert "1 poor 2 weak 3 solid 4 strong" in shown and "- no evidence yet" in shown
 
 
-async def test_esc_leaves_the_answer_box_and_the_filter(app_factory: Callable[..., MlsdApp]) -> None:
-    app = app_factory()
+async def test_esc_leaves_the_answer_box_and_the_filter(fake_app_factory: Callable[..., MlsdApp]) -> None:
+    app = fake_app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(
             pilot,
@@ -208,9 +216,9 @@ async def test_esc_leaves_the_answer_box_and_the_filter(app_factory: Callable[..
 
 
 async def test_a_paste_with_control_bytes_is_kept_whole_and_shown_as_text(
-    app_factory: Callable[..., MlsdApp],
+    fake_app_factory: Callable[..., MlsdApp],
 ) -> None:
-    app = app_factory(problem="video_recommendation")
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(app))
         box = app.screen.query_one(AnswerBox)
@@ -222,9 +230,9 @@ async def test_a_paste_with_control_bytes_is_kept_whole_and_shown_as_text(
 
 
 async def test_one_theme_command_and_the_palette_choice_is_remembered(
-    app_factory: Callable[..., MlsdApp],
+    fake_app_factory: Callable[..., MlsdApp],
 ) -> None:
-    app = app_factory()
+    app = fake_app_factory()
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
         titles = [c.title for c in app.get_system_commands(app.screen)]
@@ -239,12 +247,12 @@ async def test_one_theme_command_and_the_palette_choice_is_remembered(
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.theme == "nord", timeout=10)
         await wait_until(pilot, lambda: app.preferences.theme == "nord", timeout=10)
-    again = app_factory()
+    again = fake_app_factory()
     assert again.theme == "nord"
 
 
-async def test_a_screenshot_is_saved_under_mlsd_home(app_factory: Callable[..., MlsdApp]) -> None:
-    app = app_factory()
+async def test_a_screenshot_is_saved_under_mlsd_home(fake_app_factory: Callable[..., MlsdApp]) -> None:
+    app = fake_app_factory()
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
         folder = app.settings.home / "screenshots"
@@ -256,11 +264,11 @@ async def test_a_screenshot_is_saved_under_mlsd_home(app_factory: Callable[..., 
 
 
 async def test_an_unexpected_error_in_a_turn_is_shown_and_the_answer_kept(
-    app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
+    fake_app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from agent.session import Interview
 
-    app = app_factory(problem="video_recommendation")
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: ready(app))
         real_send = Interview.send
@@ -280,7 +288,7 @@ async def test_an_unexpected_error_in_a_turn_is_shown_and_the_answer_kept(
 
 
 async def test_an_interview_that_cannot_open_exits_non_zero_with_one_line(
-    app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
+    fake_app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import agent.session
 
@@ -288,7 +296,7 @@ async def test_an_interview_that_cannot_open_exits_non_zero_with_one_line(
         raise RuntimeError("the graph is broken")
 
     monkeypatch.setattr(agent.session, "build_context", broken)
-    app = app_factory(problem="video_recommendation")
+    app = fake_app_factory(problem="video_recommendation")
     async with app.run_test(size=(120, 40)) as pilot:
         deadline = time.monotonic() + 30
         while app.is_running and time.monotonic() < deadline:
@@ -311,7 +319,7 @@ def test_a_home_that_is_a_file_is_one_line_and_exit_2(
 
 
 async def test_a_problem_bank_that_cannot_be_read_exits_non_zero_with_what_to_do(
-    app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
+    fake_app_factory: Callable[..., MlsdApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import agent.content.loader
 
@@ -319,7 +327,7 @@ async def test_a_problem_bank_that_cannot_be_read_exits_non_zero_with_what_to_do
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(agent.content.loader, "load_knowledge_base", broken)
-    app = app_factory()
+    app = fake_app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         deadline = time.monotonic() + 30
         while app.is_running and time.monotonic() < deadline:

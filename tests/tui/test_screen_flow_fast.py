@@ -12,7 +12,6 @@ from textual.widgets import OptionList
 from agent.ids import PHASES
 from tests.fakes import FakeClock
 from tui.app import MlsdApp
-from tui.screens.confirm import ConfirmModal
 from tui.screens.feedback import FeedbackScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.start import StartScreen
@@ -56,15 +55,3 @@ async def test_start_interview_feedback_and_back_to_history(fake_toolkit: Any, t
         assert assessed == [interview.values()["turns"][1]["phase"]] == [PHASES[0]]
         await pilot.press("h")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
-
-
-async def test_quitting_mid_interview_asks_first_and_no_keeps_it(fake_toolkit: Any, tmp_path: Path) -> None:
-    app = _app(fake_toolkit, tmp_path / "home", problem="video_search")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: ready(app))
-        screen = app.screen
-        await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
-        await pilot.press("n")
-        await wait_until(pilot, lambda: app.screen is screen)
-        assert app.is_running and ready(app)
