@@ -156,7 +156,7 @@ def _timeout(text: str) -> float:
 
 
 def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> str:
-    """SPEC: `--backend` wins; otherwise `openai` when OPENAI_API_KEY is set and `offline` when not."""
+    """`--backend` wins, else `openai` if OPENAI_API_KEY is set, else `offline` (docs/interfaces.md)."""
     env = os.environ if env is None else env
     if flag:
         return flag

@@ -42,7 +42,7 @@ class FollowUpChoice:
     score: float
 
     def as_json(self) -> dict[str, object]:
-        """SPEC's shape (question, topic, source) plus our own keys."""
+        """The follow-up shape of docs/interfaces.md (`followup`)."""
         return {
             "question": self.question,
             "topic": self.topic,

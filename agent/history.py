@@ -39,7 +39,7 @@ class SessionSummary:
     def in_trends(self) -> bool:
         """True for a session practised by a person, finished, assessed and not abandoned at once.
 
-        SPEC: a session that is not assessed takes no part in progress trends.
+        docs/interfaces.md: a session that is not assessed takes no part in progress trends.
         """
         return (
             self.finished

@@ -1,4 +1,4 @@
-"""The fixed ids and scales of the product contract (../shared/SPEC.md).
+"""The fixed ids and scales of the product contract (docs/interfaces.md).
 
 Everything here is part of the public interface: tests, users and other parts of
 the project rely on these exact names. Content files are cross-checked against them.
@@ -32,7 +32,7 @@ PHASE_TITLES: Final[dict[str, str]] = {
     "monitoring": "Monitoring and iteration",
 }
 
-#: Minutes per phase for each interview length. The 45-minute column is SPEC's;
+#: Minutes per phase for each interview length. The 45-minute column is the contract's (docs/interfaces.md);
 #: the 60-minute column scales it by 4/3 and rounds so the phases still add up to 60.
 PHASE_MINUTES: Final[dict[int, dict[str, int]]] = {
     45: {

@@ -43,7 +43,7 @@ def build_report(
     backend: str,
     usage: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the report in SPEC's shape (score, verdict, phases, missed_topics, backend) and more."""
+    """Assemble the report in the shape docs/interfaces.md gives (score, verdict, phases, ...)."""
     budgets = {p: float(m) for p, m in PHASE_MINUTES[length].items()}
     results = {p: phase_results.get(p) or not_assessed(p, budgets[p]) for p in PHASES}
     overall = overall_score({p: r["score"] for p, r in results.items()}, budgets)
@@ -124,7 +124,7 @@ def _strengths_and_gaps(
 
 
 def report_with_titles(report: dict[str, Any], kb: KnowledgeBase, problem: str) -> dict[str, Any]:
-    """The report as shown: criteria in SPEC's shape (insufficient evidence shown as score 1) and
+    """The report as shown: criteria in docs/interfaces.md's shape (insufficient evidence as score 1) and
     titled, and each study note's file resolved in the knowledge folder in use."""
     from agent.grading.models import criterion_json
 

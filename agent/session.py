@@ -339,7 +339,7 @@ class Interview:
 
     def play(self, script: dict[str, list[str]], seconds: Callable[[str], float] | None = None) -> None:
         """Answer from a script (phase -> answers in order) until the end; a phase with no answer
-        left is moved on from, as SPEC's `mlsd interview --answers` describes."""
+        left is moved on from, as docs/interfaces.md describes `mlsd interview --answers`."""
         timing = seconds or scripted_seconds
         # A resumed session goes on from where its script stood: answers already given are skipped.
         used: dict[str, int] = {}

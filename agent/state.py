@@ -12,6 +12,15 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 Role = Literal["interviewer", "candidate"]
 Action = Literal["answer", "hint", "skip", "end"]
 
+#: The kind of the candidate turn each action records. The interviewer's turn kinds are the keys of
+#: `instructions` in agent/llm/prompts/interviewer.yaml.
+CANDIDATE_KINDS: dict[Action, str] = {
+    "answer": "answer",
+    "hint": "hint_request",
+    "skip": "skip",
+    "end": "end",
+}
+
 
 class Turn(TypedDict):
     """One message of the conversation."""
@@ -19,7 +28,7 @@ class Turn(TypedDict):
     role: Role
     phase: str  # a phase id or "wrap_up"
     text: str
-    kind: str  # opening, followup, hint, curveball, wrap_up, closing; answer, hint_request, skip, end
+    kind: str  # opening, followup, challenge, hint, curveball, wrap_up, closing; or CANDIDATE_KINDS
     at_s: float  # interview clock when the message was sent, in seconds
     engine: NotRequired[str]  # interviewer turns: the engine that wrote it (offline or openai:<model>)
     topic: NotRequired[str]  # follow-ups: the topic probed

@@ -30,7 +30,7 @@ ACTIONS = {"answer": "answer", "hint_request": "hint", "skip": "skip", "end": "e
 
 
 def _known_phases(ids: Iterable[str]) -> None:
-    """Fail validation on any id that is not one of SPEC's phases."""
+    """Fail validation on any id that is not one of the phases (docs/interfaces.md)."""
     unknown = [p for p in ids if p not in PHASES]
     if unknown:
         raise ValueError(f"unknown phase ids {unknown}")

@@ -1,7 +1,8 @@
 """Entry point of the `mlsd` command: argument parsing and the error boundary.
 
 With `--json`, stdout carries exactly one JSON document; everything for people goes to stderr.
-Exit codes: 0 success, 2 bad usage or bad input (one line naming the problem), 1 other failures.
+Exit codes (docs/interfaces.md): 0 success, 2 bad usage or bad input (one line naming the problem),
+1 other failures, 130 interrupted; `mlsd eval` adds 3 for a regression.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agent import __version__
-from agent.errors import MlsdError, storage_message
+from agent.errors import MlsdError, UsageError, storage_message
 from agent.privacy import opt_out
+
+#: The exit code after Ctrl+C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with SPEC's one-line usage errors and exit code 2."""
+    """argparse with one-line usage errors and the exit code of bad usage (docs/interfaces.md)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(UsageError.exit_code, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _common() -> argparse.ArgumentParser:
@@ -80,11 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
-        return exc.code if isinstance(exc.code, int) else 2
+        return exc.code if isinstance(exc.code, int) else UsageError.exit_code
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
-        return 2
+        return UsageError.exit_code
     try:
         result: int = handler(args)
         return result
@@ -93,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("mlsd: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         return 1
     except (OSError, sqlite3.Error) as exc:  # the disk is full, a file is unreadable or in the way

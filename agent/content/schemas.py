@@ -25,7 +25,7 @@ def _check_phase(value: str) -> str:
 
 def _check_topic(value: str) -> str:
     if value not in TOPICS:
-        raise ValueError(f"{value!r} is not a topic id (see the topic list in SPEC.md)")
+        raise ValueError(f"{value!r} is not a topic id (see the topic list in docs/interfaces.md)")
     return value
 
 

@@ -42,7 +42,7 @@ class AnswerGrade(BaseModel):
 def criterion_json(
     grade: dict[str, object], title: str | None = None, weight: float | None = None
 ) -> dict[str, object]:
-    """SPEC's criterion shape: insufficient evidence is reported as score 1 with a flag saying so."""
+    """The criterion shape of docs/interfaces.md: insufficient evidence is score 1 with a flag saying so."""
     score = grade.get("score")
     out: dict[str, object] = {
         "id": grade["id"],

@@ -120,10 +120,15 @@ def verdict_for(score: float | None, level: str, assessed_phases: int) -> Verdic
     return VERDICTS[_rank(score, level)]
 
 
+def _bar(threshold: float, level: str) -> float:
+    """A verdict threshold moved for the level, to the two decimals scores are shown with (2.7 - 0.3
+    is 2.4000000000000004 in floating point, which a junior's 2.40 would miss)."""
+    return round(threshold + LEVEL_SHIFT.get(level, 0.0), 2)
+
+
 def _rank(score: float, level: str) -> int:
     """How many of the level's verdict thresholds the score reaches (0-3)."""
-    shift = LEVEL_SHIFT.get(level, 0.0)
-    return sum(score >= t + shift for t in VERDICT_THRESHOLDS)
+    return sum(score >= _bar(t, level) for t in VERDICT_THRESHOLDS)
 
 
 def next_verdict(score: float, level: str) -> tuple[Verdict, float] | None:
@@ -132,7 +137,7 @@ def next_verdict(score: float, level: str) -> tuple[Verdict, float] | None:
     rank = _rank(score, level)
     if rank >= len(VERDICT_THRESHOLDS):
         return None
-    return VERDICTS[rank + 1], VERDICT_THRESHOLDS[rank] + LEVEL_SHIFT.get(level, 0.0)
+    return VERDICTS[rank + 1], _bar(VERDICT_THRESHOLDS[rank], level)
 
 
 Band = Literal["strong", "solid", "weak", "poor", "none"]

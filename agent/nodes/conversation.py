@@ -17,7 +17,7 @@ from agent.grading.models import CriterionGrade
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
 from agent.nodes.grading import gap_topics, move_on_reason, pending_claim, phase_result
-from agent.state import CandidateInput, InterviewState, Turn
+from agent.state import CANDIDATE_KINDS, CandidateInput, InterviewState, Turn
 
 
 def start(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def wait_for_candidate(state: InterviewState) -> dict[str, Any]:
     raw = interrupt({"phase": state["phase"], "question": last["text"] if last else ""})
     received = _parse_input(raw)
     clock = state["clock_s"] + received["seconds"]
-    kind = {"answer": "answer", "hint": "hint_request", "skip": "skip", "end": "end"}[received["action"]]
+    kind = CANDIDATE_KINDS[received["action"]]
     turn = Turn(role="candidate", phase=state["phase"], text=received["text"], kind=kind, at_s=clock)
     return {"last_input": received, "clock_s": clock, "turns": [turn]}
 

@@ -80,7 +80,7 @@ class SearchHit:
     look_for: str | None = None
 
     def as_json(self, phase: str | None = None, problem: str | None = None) -> dict[str, Any]:
-        """SPEC's result shape (text, topic, phase, problem, source, distance) plus our own keys."""
+        """The search result shape of docs/interfaces.md (`search_result`)."""
         shown_phase = phase if phase in self.phases else (self.phases[0] if len(self.phases) == 1 else None)
         shown_problem = self.owner or (
             problem if problem in self.problems else (self.problems[0] if len(self.problems) == 1 else None)

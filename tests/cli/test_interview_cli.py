@@ -1,4 +1,4 @@
-"""`mlsd grade`, `mlsd followups` and `mlsd interview` as SPEC describes them, on both engines."""
+"""`mlsd grade`, `mlsd followups` and `mlsd interview` as docs/interfaces.md describes them, both engines."""
 
 from __future__ import annotations
 

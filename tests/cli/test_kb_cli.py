@@ -1,4 +1,5 @@
-"""`mlsd kb build|search|check` as SPEC describes them: JSON on stdout only, exit codes, filters."""
+"""`mlsd kb build|search|check` as docs/interfaces.md describes them: JSON on stdout only, exit codes,
+filters."""
 
 from __future__ import annotations
 
