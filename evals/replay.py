@@ -74,7 +74,9 @@ def replay_case(
                 key = (phase, item.answer_index or 0)
                 ranked[key] = _ranked_topics(context, interview.values(), phase, asked_before, k)
         values = interview.values()
-    report = values["report"]
+        report = interview.report
+    if report is None:  # the loop above runs until the interview is finished
+        raise RuntimeError(f"case {case.id}: the replay ended without a report")
     return {
         "case": case.id,
         "problem": case.problem,
@@ -82,13 +84,11 @@ def replay_case(
         "profile": case.labels.profile,
         "engine": engine.name,
         "labels": {p: case.labels.phases.get(p) for p in PHASES},
-        "scores": {
-            r["phase"]: round(float(r["score"]), 3) for r in report["phases"] if r["score"] is not None
-        },
-        "unassessed": [r["phase"] for r in report["phases"] if r["score"] is None],
-        "graded_by": {r["phase"]: r.get("engine", engine.name) for r in report["phases"]},
-        "overall": None if report["score"] is None else round(float(report["score"]), 3),
-        "verdict": report["verdict"],
+        "scores": {r.phase: round(r.score, 3) for r in report.phases if r.score is not None},
+        "unassessed": [r.phase for r in report.phases if r.score is None],
+        "graded_by": {r.phase: r.engine for r in report.phases},
+        "overall": None if report.score is None else round(report.score, 3),
+        "verdict": report.verdict,
         "adversarial_phases": list(case.labels.adversarial_phases),
         "probes": [
             {
