@@ -294,13 +294,13 @@ def measure_eval(settings: Settings, home: Path) -> dict[str, Any]:
     warm = run_suite(eval_settings, RunOptions(concurrency=1))
     return {
         "eval": {
-            "cases": len(warm["cases"]),
-            "cold_s": cold["seconds"],
-            "warm_s": warm["seconds"],
-            "cold_transcripts_per_s": cold["transcripts_per_s"],
-            "warm_transcripts_per_s": warm["transcripts_per_s"],
+            "cases": len(warm.cases),
+            "cold_s": cold.seconds,
+            "warm_s": warm.seconds,
+            "cold_transcripts_per_s": cold.transcripts_per_s,
+            "warm_transcripts_per_s": warm.transcripts_per_s,
         },
-        "eval_transcripts_per_s": warm["transcripts_per_s"],
+        "eval_transcripts_per_s": warm.transcripts_per_s,
     }
 
 
@@ -395,11 +395,11 @@ def measure_prompt_tokens(settings: Settings, home: Path) -> dict[str, Any]:
     run = run_suite(
         eval_settings, RunOptions(backend="openai", model="stub-model", cases=[BENCH_CASE], concurrency=1)
     )
-    result = run["cases"][0]
-    ours = int(result["usage"]["prompt_tokens"])
-    calls = int(result["usage"]["calls"])
+    result = run.cases[0]
+    ours = int(result.usage["prompt_tokens"])
+    calls = int(result.usage["calls"])
     kb = load_kb(eval_settings)
-    every_rubric = "\n".join(render_rubric(kb.rubric_for(result["problem"], p)) for p in PHASES)
+    every_rubric = "\n".join(render_rubric(kb.rubric_for(result.problem, p)) for p in PHASES)
     system = load_prompt("interviewer").system + load_prompt("grader").system
     fixed = _tokens(system) + _tokens(every_rubric)
     # The same number of calls, spread over the interview as ours are; a naive engine resends every

@@ -8,15 +8,15 @@ that search finds, each cited by its file. Candidate quotes are escaped: they ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from agent.content.loader import KnowledgeBase
 from agent.export import escape_markdown
 from agent.grading.negation import content_stems
 from agent.grading.scale import LEVELS, score_text
 from agent.ids import PHASE_TITLES, PHASES
+from agent.report_model import CriterionView, PhaseEntry, ShownReport
 from agent.study import solid_for_problem
 
 #: Words that name a phase in questions, besides its title.
@@ -46,7 +46,7 @@ Search = Callable[[str], Sequence[NoteHit]]
 
 def discuss(
     question: str,
-    report: Mapping[str, Any],
+    report: ShownReport,
     kb: KnowledgeBase,
     problem: str,
     search: Search,
@@ -63,17 +63,17 @@ def discuss(
     if hits:
         lines += ["", "From the notes:", ""]
         lines += [f"- {hit.text} _({hit.source})_" for hit in hits]
-    missed = ", ".join(report.get("missed_topics", [])) or "none"
+    missed = ", ".join(report.missed_topics) or "none"
     lines += ["", f"Critical topics this interview missed: {missed}."]
     return "\n".join(lines)
 
 
-def _phases(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {p["phase"]: p for p in report.get("phases", []) if p["phase"] in PHASES}
+def _phases(report: ShownReport) -> dict[str, PhaseEntry[CriterionView]]:
+    return {p.phase: p for p in report.phases if p.phase in PHASES}
 
 
 def _criterion_meant(
-    question: str, report: Mapping[str, Any], kb: KnowledgeBase, problem: str
+    question: str, report: ShownReport, kb: KnowledgeBase, problem: str
 ) -> tuple[str, str] | None:
     asked = set(content_stems(question))
     best: tuple[int, str, str] | None = None
@@ -100,17 +100,17 @@ def _level(score: float | None) -> str:
 
 
 def _explain_criterion(
-    report: Mapping[str, Any], kb: KnowledgeBase, problem: str, phase: str, criterion_id: str
+    report: ShownReport, kb: KnowledgeBase, problem: str, phase: str, criterion_id: str
 ) -> list[str]:
     criterion = next(c for c in kb.rubric_for(problem, phase) if c.id == criterion_id)
-    grade = next((c for c in _phases(report)[phase].get("criteria", []) if c["id"] == criterion_id), None)
-    score = None if grade is None else grade.get("score")
+    grade = next((c for c in _phases(report)[phase].criteria if c.id == criterion_id), None)
+    score = None if grade is None else grade.score
     lines = [
         f"**{criterion.title}** ({PHASE_TITLES[phase]}): {_level(score)}.",
         "",
-        f"Why: {grade['rationale'] if grade else 'the phase was not assessed.'}",
+        f"Why: {grade.rationale if grade else 'the phase was not assessed.'}",
     ]
-    quotes = grade.get("evidence", []) if grade else []
+    quotes = grade.evidence if grade else []
     if quotes:
         lines += ["", "What you said that counted:", ""]
         lines += [f'> "{escape_markdown(q)}"' for q in quotes[:3]]
@@ -120,20 +120,20 @@ def _explain_criterion(
     return lines
 
 
-def _explain_phase(report: Mapping[str, Any], kb: KnowledgeBase, problem: str, phase: str) -> list[str]:
+def _explain_phase(report: ShownReport, kb: KnowledgeBase, problem: str, phase: str) -> list[str]:
     result = _phases(report).get(phase)
-    if result is None or result.get("score") is None:
+    if result is None or result.score is None:
         return [f"**{PHASE_TITLES[phase]}** was not assessed: no answer reached it."]
-    lines = [f"**{PHASE_TITLES[phase]}**: {score_text(result['score'])} of 4, from these criteria:", ""]
+    lines = [f"**{PHASE_TITLES[phase]}**: {score_text(result.score)} of 4, from these criteria:", ""]
     rubric = {c.id: c for c in kb.rubric_for(problem, phase)}
     weakest: tuple[float, str] | None = None
-    for grade in result.get("criteria", []):
-        criterion = rubric.get(grade["id"])
+    for grade in result.criteria:
+        criterion = rubric.get(grade.id)
         if criterion is None:
             continue
-        score = grade.get("score")
-        lines.append(f"- **{criterion.title}**: {_level(score)}. {grade['rationale']}")
-        value = 0.0 if score is None else float(score)
+        score = grade.score
+        lines.append(f"- **{criterion.title}**: {_level(score)}. {grade.rationale}")
+        value = score
         if weakest is None or value < weakest[0]:
             weakest = (value, criterion.id)
     if weakest is not None and weakest[0] < 3:

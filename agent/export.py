@@ -5,54 +5,54 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from typing import Any
 
 from agent.grading.scale import INCOMPLETE, LEVELS, MIN_ASSESSED_PHASES, band, score_text
+from agent.report_model import CriterionView, Gap, PhaseEntry, ShownReport, Strength, StudyNote
 from agent.study import Exchange, NextBand, PhaseStudy, StudyGuide
 
 
 def report_markdown(
-    report: dict[str, Any], *, problem_title: str, session_id: str, study: StudyGuide | None = None
+    report: ShownReport, *, problem_title: str, session_id: str, study: StudyGuide | None = None
 ) -> str:
     """The report as Markdown: verdict, phases with time, what would move the verdict, criteria with
     evidence, gaps, topics to study and, with a study guide, the annotated conversation and model answers."""
     lines = [
         f"# Mock interview feedback: {problem_title}",
         "",
-        f"**Verdict: {report['verdict']}** — overall {score_text(report['score'])} of 4 "
-        f"(level {report['level']}, graded by `{report['backend']}`, session `{session_id}`)",
+        f"**Verdict: {report.verdict}** — overall {score_text(report.score)} of 4 "
+        f"(level {report.level}, graded by `{report.backend}`, session `{session_id}`)",
         "",
         "| phase | score | minutes (budget) |",
         "|---|---|---|",
     ]
-    for phase in report["phases"]:
-        time = f"{phase['minutes']:.1f} ({phase['budget_minutes']:.0f})"
-        lines.append(f"| {phase['title']} | {score_text(phase['score'])} | {time} |")
-    if report["verdict"] == INCOMPLETE:
-        lines += ["", _incomplete_text(report)]
-    if study is not None and study.next_band is not None:
-        lines += ["", *_next_band_markdown(study.next_band, report["score"])]
-    if report.get("strengths"):
+    for phase in report.phases:
+        time = f"{phase.minutes:.1f} ({phase.budget_minutes:.0f})"
+        lines.append(f"| {phase.title} | {score_text(phase.score)} | {time} |")
+    if report.verdict == INCOMPLETE:
+        lines += ["", _incomplete_text(report.phases)]
+    if study is not None and study.next_band is not None and report.score is not None:
+        lines += ["", *_next_band_markdown(study.next_band, report.score)]
+    if report.strengths:
         lines += ["", "## Strengths", ""]
-        for s in report["strengths"]:
-            quote = f' — "{escape_markdown(s["evidence"][0])}"' if s.get("evidence") else ""
-            lines.append(f"- **{s['title']}** ({s['phase']}){quote}")
-    if report.get("gaps"):
+        for strength in report.strengths:
+            quote = f' — "{escape_markdown(strength.evidence[0])}"' if strength.evidence else ""
+            lines.append(f"- **{strength.title}** ({strength.phase}){quote}")
+    if report.gaps:
         lines += ["", "## Gaps", ""]
-        for g in report["gaps"]:
-            lines.append(f"- **{g['title']}** ({g['phase']}): solid looks like: {g['what_solid_looks_like']}")
-    if report.get("study"):
+        for g in report.gaps:
+            lines.append(f"- **{g.title}** ({g.phase}): solid looks like: {g.what_solid_looks_like}")
+    if report.study:
         lines += ["", "## Missed critical topics: notes to study", ""]
-        for s in report["study"]:
-            lines.append(f"- **{s['title']}**: {s['summary']} ({_note_link(s)})")
+        for note in report.study:
+            lines.append(f"- **{note.title}**: {note.summary} ({_note_link(note)})")
     lines += ["", "## Per criterion", ""]
-    for phase in report["phases"]:
-        if not phase["criteria"]:
+    for phase in report.phases:
+        if not phase.criteria:
             continue
-        lines += [f"### {phase['title']} — {score_text(phase['score'])}", ""]
-        for c in phase["criteria"]:
-            lines.append(f"- **{c.get('title', c['id'])}**: {_criterion_score(c)}. {c['rationale']}")
-            lines += [f'  > "{escape_markdown(q)}"' for q in c.get("evidence", [])]
+        lines += [f"### {phase.title} — {score_text(phase.score)}", ""]
+        for c in phase.criteria:
+            lines.append(f"- **{c.title or c.id}**: {_criterion_score(c)}. {c.rationale}")
+            lines += [f'  > "{escape_markdown(q)}"' for q in c.evidence]
         lines.append("")
     if study is not None:
         lines += ["## The interview, answer by answer", ""]
@@ -65,10 +65,10 @@ def report_markdown(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _incomplete_text(report: dict[str, Any]) -> str:
-    assessed = sum(1 for p in report["phases"] if p.get("assessed", p["score"] is not None))
+def _incomplete_text(phases: list[PhaseEntry[CriterionView]]) -> str:
+    assessed = sum(1 for p in phases if p.assessed)
     return (
-        f"No verdict: {assessed} of {len(report['phases'])} phases were assessed, and a verdict needs "
+        f"No verdict: {assessed} of {len(phases)} phases were assessed, and a verdict needs "
         f"at least {MIN_ASSESSED_PHASES}. Answer more of the interview next time."
     )
 
@@ -145,23 +145,23 @@ def _phase_markdown(phase: PhaseStudy) -> list[str]:
     return lines
 
 
-def _criterion_score(criterion: dict[str, Any]) -> str:
-    if criterion.get("score") is None or criterion.get("insufficient_evidence"):
+def _criterion_score(criterion: CriterionView) -> str:
+    if criterion.insufficient_evidence:
         return "insufficient evidence"
-    return f"{criterion['score']:.0f} ({LEVELS[int(criterion['score'])]})"
+    return f"{criterion.score:.0f} ({LEVELS[int(criterion.score)]})"
 
 
-def _strength(s: dict[str, Any]) -> str:
-    quote = f"<blockquote>{html.escape(s['evidence'][0])}</blockquote>" if s.get("evidence") else ""
-    return f"<b>{html.escape(s['title'])}</b> ({s['phase']}){quote}"
+def _strength(s: Strength) -> str:
+    quote = f"<blockquote>{html.escape(s.evidence[0])}</blockquote>" if s.evidence else ""
+    return f"<b>{html.escape(s.title)}</b> ({s.phase}){quote}"
 
 
-def _gap(g: dict[str, Any]) -> str:
-    solid = html.escape(g["what_solid_looks_like"])
-    return f"<b>{html.escape(g['title'])}</b> ({g['phase']}): solid looks like: {solid}"
+def _gap(g: Gap) -> str:
+    solid = html.escape(g.what_solid_looks_like)
+    return f"<b>{html.escape(g.title)}</b> ({g.phase}): solid looks like: {solid}"
 
 
-def _note_link(s: dict[str, Any]) -> str:
+def _note_link(s: StudyNote) -> str:
     # The link text is the note's place in the knowledge folder, the same on every machine, so the
     # feedback reads (and wraps) alike wherever the project is installed. The target is the file's
     # path, not a file:// URI: Markdown renderers (the app's among them) refuse file: links as
@@ -169,19 +169,20 @@ def _note_link(s: dict[str, Any]) -> str:
     return f"[{_note_name(s)}](<{_note_path(s)}>)"
 
 
-def _note_name(s: dict[str, Any]) -> str:
+def _note_name(s: StudyNote) -> str:
     # Reports saved before notes carried their source name only have the full path.
-    return str(s.get("source") or _note_path(s).name)
+    return s.source or _note_path(s).name
 
 
-def _note_path(s: dict[str, Any]) -> Path:
-    # Set by agent.report.report_with_titles; resolved, since a file link (and as_uri) needs an absolute path.
-    return Path(s["note"]).resolve()
+def _note_path(s: StudyNote) -> Path:
+    # Set by agent.report.report_with_titles; resolved, since a file link (and as_uri) needs an
+    # absolute path. A note the knowledge in use cannot place is named by its source, as saved.
+    return Path(s.note or s.source or "").resolve()
 
 
-def _study(s: dict[str, Any]) -> str:
+def _study(s: StudyNote) -> str:
     link = f'<a href="{html.escape(_note_path(s).as_uri())}"><code>{html.escape(_note_name(s))}</code></a>'
-    return f"<b>{html.escape(s['title'])}</b>: {html.escape(s['summary'])} {link}"
+    return f"<b>{html.escape(s.title)}</b>: {html.escape(s.summary)} {link}"
 
 
 #: The report page's colour for each band of agent.grading.scale.
@@ -194,7 +195,7 @@ _HTML_COLOURS = {
 }
 
 
-def _bar_chart_svg(phases: list[dict[str, Any]]) -> str:
+def _bar_chart_svg(phases: list[PhaseEntry[CriterionView]]) -> str:
     """A horizontal bar chart of phase scores on the 1-4 scale, as inline SVG."""
     row, label_w, bar_w = 28, 260, 320
     height = row * len(phases) + 30
@@ -205,11 +206,11 @@ def _bar_chart_svg(phases: list[dict[str, Any]]) -> str:
         parts.append(f'<text x="{x:.0f}" y="{height - 5}" font-size="11" text-anchor="middle">{tick}</text>')
     for i, phase in enumerate(phases):
         y = i * row + 4
-        width = 0.0 if phase["score"] is None else bar_w * (phase["score"] - 1) / 3
-        colour = _HTML_COLOURS[band(phase["score"])]
-        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(phase["title"])}</text>')
+        width = 0.0 if phase.score is None else bar_w * (phase.score - 1) / 3
+        colour = _HTML_COLOURS[band(phase.score)]
+        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(phase.title)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{max(width, 2):.0f}" height="18" fill="{colour}"/>')
-        label = score_text(phase["score"])
+        label = score_text(phase.score)
         parts.append(f'<text x="{label_w + width + 6:.0f}" y="{y + 14}" font-size="12">{label}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -265,46 +266,46 @@ def _study_html(study: StudyGuide) -> str:
 
 
 def report_html(
-    report: dict[str, Any], *, problem_title: str, session_id: str, study: StudyGuide | None = None
+    report: ShownReport, *, problem_title: str, session_id: str, study: StudyGuide | None = None
 ) -> str:
     """A self-contained HTML page: the chart of phase scores and the whole report (and, with a study
     guide, what would move the verdict and the annotated conversation with model answers)."""
     body: list[str] = [
         f"<h1>Mock interview feedback: {html.escape(problem_title)}</h1>",
-        f"<p class=verdict><strong>{html.escape(report['verdict'])}</strong> — "
-        f"overall {score_text(report['score'])} of 4 "
-        f"(level {html.escape(report['level'])}, graded by <code>{html.escape(report['backend'])}</code>, "
+        f"<p class=verdict><strong>{html.escape(report.verdict)}</strong> — "
+        f"overall {score_text(report.score)} of 4 "
+        f"(level {html.escape(report.level)}, graded by <code>{html.escape(report.backend)}</code>, "
         f"session <code>{html.escape(session_id)}</code>)</p>",
-        _bar_chart_svg(report["phases"]),
+        _bar_chart_svg(report.phases),
         "<table><tr><th>phase</th><th>score</th><th>minutes</th><th>budget</th></tr>",
     ]
-    for p in report["phases"]:
+    for p in report.phases:
         body.append(
-            f"<tr><td>{html.escape(p['title'])}</td><td>{score_text(p['score'])}</td>"
-            f"<td>{p['minutes']:.1f}</td><td>{p['budget_minutes']:.0f}</td></tr>"
+            f"<tr><td>{html.escape(p.title)}</td><td>{score_text(p.score)}</td>"
+            f"<td>{p.minutes:.1f}</td><td>{p.budget_minutes:.0f}</td></tr>"
         )
     body.append("</table>")
-    if report["verdict"] == INCOMPLETE:
-        body.append(f"<p>{html.escape(_incomplete_text(report))}</p>")
-    if study is not None and study.next_band is not None:
-        body.append(_next_band_html(study.next_band, report["score"]))
-    sections = (("Strengths", "strengths", _strength), ("Gaps", "gaps", _gap))
-    for title, key, render in (*sections, ("Missed critical topics: notes to study", "study", _study)):
-        if report.get(key):
-            body.append(
-                f"<h2>{title}</h2><ul>" + "".join(f"<li>{render(i)}</li>" for i in report[key]) + "</ul>"
-            )
+    if report.verdict == INCOMPLETE:
+        body.append(f"<p>{html.escape(_incomplete_text(report.phases))}</p>")
+    if study is not None and study.next_band is not None and report.score is not None:
+        body.append(_next_band_html(study.next_band, report.score))
+    sections = (
+        ("Strengths", [_strength(s) for s in report.strengths]),
+        ("Gaps", [_gap(g) for g in report.gaps]),
+        ("Missed critical topics: notes to study", [_study(s) for s in report.study]),
+    )
+    for title, items in sections:
+        if items:
+            body.append(f"<h2>{title}</h2><ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
     body.append("<h2>Per criterion</h2>")
-    for phase in report["phases"]:
-        if not phase["criteria"]:
+    for phase in report.phases:
+        if not phase.criteria:
             continue
-        body.append(f"<h3>{html.escape(phase['title'])} — {score_text(phase['score'])}</h3><ul>")
-        for c in phase["criteria"]:
-            quotes = "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in c.get("evidence", []))
-            title = html.escape(c.get("title", c["id"]))
-            body.append(
-                f"<li><b>{title}</b>: {_criterion_score(c)}. {html.escape(c['rationale'])}{quotes}</li>"
-            )
+        body.append(f"<h3>{html.escape(phase.title)} — {score_text(phase.score)}</h3><ul>")
+        for c in phase.criteria:
+            quotes = "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in c.evidence)
+            title = html.escape(c.title or c.id)
+            body.append(f"<li><b>{title}</b>: {_criterion_score(c)}. {html.escape(c.rationale)}{quotes}</li>")
         body.append("</ul>")
     if study is not None:
         body.append(_study_html(study))
@@ -324,7 +325,7 @@ def report_html(
 
 
 def export_report(
-    report: dict[str, Any],
+    report: ShownReport,
     folder: Path,
     *,
     problem_title: str,

@@ -8,7 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from agent.errors import UsageError
+from agent.report_model import Report
 from agent.transcript import SESSIONS_DIR, lock_path, read_transcript, transcript_path
 
 #: A finished session shorter than this (interview clock) was abandoned, not practised: it stays
@@ -56,7 +59,7 @@ class PastSession:
 
     summary: SessionSummary
     turns: list[dict[str, Any]]
-    report: dict[str, Any] | None
+    report: Report | None
     grades: list[dict[str, Any]] = field(default_factory=list)  # per answer, as the session graded
 
 
@@ -75,8 +78,12 @@ def _damaged(path: Path, reason: str) -> SessionSummary:
 
 def _summary(path: Path, events: list[dict[str, Any]]) -> SessionSummary:
     header: dict[str, Any] = next((e for e in events if e["event"] == "session"), {})
-    report: dict[str, Any] | None = next((e for e in reversed(events) if e["event"] == "report"), None)
-    phases = (report or {}).get("phases", [])
+    line = next((e for e in reversed(events) if e["event"] == "report"), None)
+    try:
+        report = None if line is None else Report.from_event(line)
+    except ValidationError as exc:  # listed as damaged, like any line that cannot be read
+        return _damaged(path, f"{path}: the report line cannot be read ({_first_error(exc)})")
+    phases = report.phases if report else []
     return SessionSummary(
         session_id=header.get("session_id", path.stem),
         problem=header.get("problem", "?"),
@@ -85,14 +92,20 @@ def _summary(path: Path, events: list[dict[str, Any]]) -> SessionSummary:
         level=header.get("level", "senior"),
         length=int(header.get("length", 45)),
         finished=report is not None,
-        score=report.get("score") if report else None,
-        verdict=report.get("verdict") if report else None,
-        phase_scores={p["phase"]: p["score"] for p in phases if p.get("score") is not None},
+        score=report.score if report else None,
+        verdict=report.verdict if report else None,
+        phase_scores={p.phase: p.score for p in phases if p.score is not None},
         turns=sum(1 for e in events if e["event"] == "turn"),
         damaged=None if header else f"{path}: no session header",
         scripted=bool(header.get("scripted", False)),
-        minutes=sum(float(p.get("minutes", 0.0)) for p in phases),
+        minutes=sum(p.minutes for p in phases),
     )
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 def _read(path: Path) -> tuple[SessionSummary, list[dict[str, Any]]]:
@@ -122,7 +135,8 @@ def read_session(home: Path, session_id: str) -> PastSession:
         raise UsageError(summary.damaged)
     # Turns by index: after a crash the transcript may repeat a turn it had already written.
     turns = {e["index"]: e for e in events if e["event"] == "turn" and "index" in e}
-    report = next((e for e in reversed(events) if e["event"] == "report"), None)
+    line = next((e for e in reversed(events) if e["event"] == "report"), None)
+    report = None if line is None else Report.from_event(line)  # _read checked that it reads
     # Per-answer grades by the turn they graded (repeats after a crash carry the same grade).
     grades = {e["turn"]: e for e in events if e["event"] == "grade" and e.get("turn", -1) >= 0}
     ordered = [turns[i] for i in sorted(turns)]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+
+from pydantic import BaseModel
 
 from agent.content.loader import KnowledgeBase
+from agent.grading.models import CriterionGrade
 from agent.grading.scale import HIGHEST, NO_SIGNAL, is_solid, overall_score, verdict_for
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
+from agent.report_model import CriterionView, Gap, PhaseEntry, Report, ShownReport, Strength, StudyNote
 from agent.state import PhaseResult
 from agent.study import solid_for_problem
 
@@ -41,8 +44,8 @@ def build_report(
     phase_results: Mapping[str, PhaseResult],
     topics_seen: Sequence[str],
     backend: str,
-    usage: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    usage: Mapping[str, int | float] | None = None,
+) -> Report:
     """Assemble the report in the shape docs/interfaces.md gives (score, verdict, phases, ...)."""
     budgets = {p: float(m) for p, m in PHASE_MINUTES[length].items()}
     results = {p: phase_results.get(p) or not_assessed(p, budgets[p]) for p in PHASES}
@@ -53,98 +56,111 @@ def build_report(
     critical = kb.problem_note(problem).critical_topics
     missed = [t for t in critical if t not in topics_seen]
     strengths, gaps = _strengths_and_gaps(kb, problem, results)
-    return {
-        "score": score,
-        "verdict": verdict_for(score, level, assessed),
-        "assessed_phases": assessed,
-        "level": level,
-        "phases": [
-            {
-                "phase": p,
-                "title": PHASE_TITLES[p],
-                "score": None if r["score"] is None else round(r["score"], 2),
-                "assessed": _assessed(r),
-                "minutes": round(r["minutes"], 1),
-                "budget_minutes": r["budget_minutes"],
-                "answers": r["answers"],
-                "engine": r["engine"],
-                "criteria": r["criteria"],
-            }
+    return Report(
+        score=score,
+        verdict=verdict_for(score, level, assessed),
+        assessed_phases=assessed,
+        level=level,
+        phases=[
+            PhaseEntry[CriterionGrade](
+                phase=p,
+                title=PHASE_TITLES[p],
+                score=None if r["score"] is None else round(r["score"], 2),
+                assessed=_assessed(r),
+                minutes=round(r["minutes"], 1),
+                budget_minutes=r["budget_minutes"],
+                answers=r["answers"],
+                engine=r["engine"],
+                criteria=[CriterionGrade.model_validate(c) for c in r["criteria"]],
+            )
             for p, r in results.items()
         ],
-        "strengths": strengths,
-        "gaps": gaps,
-        "missed_topics": missed,
-        "study": [
-            {
-                "topic": t,
-                "title": kb.topic_note(t).title,
-                "summary": kb.topic_note(t).summary,
+        strengths=strengths,
+        gaps=gaps,
+        missed_topics=missed,
+        study=[
+            StudyNote(
+                topic=t,
+                title=kb.topic_note(t).title,
+                summary=kb.topic_note(t).summary,
                 # Knowledge-relative, so a saved report names no path of the machine it was made
                 # on; report_with_titles resolves it against the knowledge folder in use.
-                "source": kb.topics[t].source,
-            }
+                source=kb.topics[t].source,
+            )
             for t in missed
         ],
-        "topics_covered": [t for t in topics_seen],
-        "backend": backend,
-        "engines": engines,
-        "usage": dict(usage or {}),
-    }
+        topics_covered=list(topics_seen),
+        backend=backend,
+        engines=engines,
+        usage=dict(usage or {}),
+    )
 
 
 def _strengths_and_gaps(
     kb: KnowledgeBase, problem: str, results: Mapping[str, PhaseResult]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    strengths: list[tuple[float, dict[str, Any]]] = []
-    gaps: list[tuple[float, dict[str, Any]]] = []
+) -> tuple[list[Strength], list[Gap]]:
+    strengths: list[tuple[float, Strength]] = []
+    gaps: list[tuple[float, Gap]] = []
     for phase, result in results.items():
         rubric = {c.id: c for c in kb.rubric_for(problem, phase)}
-        for grade in result["criteria"]:
-            criterion = rubric.get(grade["id"])
+        for grade in (CriterionGrade.model_validate(c) for c in result["criteria"]):
+            criterion = rubric.get(grade.id)
             if criterion is None:
                 continue
-            item = {
-                "phase": phase,
-                "criterion": criterion.id,
-                "title": criterion.title,
-                "score": grade["score"],
-            }
-            if is_solid(grade["score"]):
-                strengths.append(
-                    (grade["score"] * criterion.weight, {**item, "evidence": grade["evidence"][:1]})
+            if grade.score is not None and is_solid(grade.score):
+                strength = Strength(
+                    phase=phase,
+                    criterion=criterion.id,
+                    title=criterion.title,
+                    score=grade.score,
+                    evidence=grade.evidence[:1],
                 )
+                strengths.append((grade.score * criterion.weight, strength))
             else:
-                weight = criterion.weight * (HIGHEST - (grade["score"] or NO_SIGNAL))
-                solid = solid_for_problem(kb, problem, phase, criterion)
-                gaps.append((weight, {**item, "what_solid_looks_like": solid}))
+                weight = criterion.weight * (HIGHEST - (grade.score or NO_SIGNAL))
+                gap = Gap(
+                    phase=phase,
+                    criterion=criterion.id,
+                    title=criterion.title,
+                    score=grade.score,
+                    what_solid_looks_like=solid_for_problem(kb, problem, phase, criterion),
+                )
+                gaps.append((weight, gap))
     strengths.sort(key=lambda s: -s[0])
     gaps.sort(key=lambda g: -g[0])
     return [s for _, s in strengths[:5]], [g for _, g in gaps[:6]]
 
 
-def report_with_titles(report: dict[str, Any], kb: KnowledgeBase, problem: str) -> dict[str, Any]:
-    """The report as shown: criteria in docs/interfaces.md's shape (insufficient evidence as score 1) and
-    titled, and each study note's file resolved in the knowledge folder in use."""
-    from agent.grading.models import criterion_json
+def report_with_titles(report: Report, kb: KnowledgeBase, problem: str) -> ShownReport:
+    """The report as shown: criteria in docs/interfaces.md's shape (insufficient evidence as score 1)
+    and titled, and each study note's file resolved in the knowledge folder in use.
 
+    A session practised with another knowledge folder (its problem is not in `kb`) keeps its
+    criteria untitled and its notes as saved: there is nothing here to title or resolve them by.
+    """
+    known = problem in kb.problems
     phases = []
-    for phase in report.get("phases", []):
-        rubric = {c.id: c for c in kb.rubric_for(problem, phase["phase"])}
+    for phase in report.phases:
+        rubric = {c.id: c for c in kb.rubric_for(problem, phase.phase)} if known else {}
         criteria = [
-            criterion_json(c, rubric[c["id"]].title, rubric[c["id"]].weight)
-            if c["id"] in rubric
-            else criterion_json(c)
-            for c in phase["criteria"]
+            CriterionView.of(c, rubric[c.id].title, rubric[c.id].weight)
+            if c.id in rubric
+            else CriterionView.of(c)
+            for c in phase.criteria
         ]
-        phases.append({**phase, "criteria": criteria})
-    study = [{**s, "note": str(_note_file(kb, s))} for s in report.get("study", [])]
-    return {**report, "phases": phases, "study": study}
+        phases.append(PhaseEntry[CriterionView].model_validate({**_fields(phase), "criteria": criteria}))
+    study = [s.model_copy(update={"note": str(_note_file(kb, s))}) if known else s for s in report.study]
+    return ShownReport.model_validate({**_fields(report), "phases": phases, "study": study})
 
 
-def _note_file(kb: KnowledgeBase, study: dict[str, Any]) -> Path:
+def _fields(model: BaseModel) -> dict[str, object]:
+    """A model's set fields as they are (nested models stay models), to build the other shape from."""
+    return {name: getattr(model, name) for name in model.model_fields_set}
+
+
+def _note_file(kb: KnowledgeBase, study: StudyNote) -> Path:
     """A study note's file: by its knowledge-relative source (reports saved before sources were
     stored carry the absolute path instead)."""
-    if study.get("source"):
-        return (kb.knowledge_dir / str(study["source"])).resolve()
-    return Path(study["note"]).resolve()
+    if study.source:
+        return (kb.knowledge_dir / study.source).resolve()
+    return Path(study.note or "").resolve()

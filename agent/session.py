@@ -23,6 +23,7 @@ from agent.errors import UsageError
 from agent.followups import FollowUpSelector, TopicMatcher
 from agent.grading.offline import OfflineGrader
 from agent.ids import LEVELS, PHASE_MINUTES, WRAP_UP
+from agent.report_model import Report
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex, Progress
 from agent.search.service import embedding_cache, index_later, load_kb, ready_index
@@ -371,10 +372,10 @@ class Interview:
         return self.values().get("report") is not None
 
     @property
-    def report(self) -> dict[str, Any] | None:
-        """The final report, once the interview is over."""
-        report: dict[str, Any] | None = self.values().get("report")
-        return report
+    def report(self) -> Report | None:
+        """The final report, once the interview is over (read from its checkpointed JSON)."""
+        report = self.values().get("report")
+        return None if report is None else Report.model_validate(report)
 
     @property
     def transcript_path(self) -> Path:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
+#: A JSON object as `json.dumps` takes it: what the checkpoint and the transcript hold of a model.
+JSONObject = dict[str, object]
+
 Role = Literal["interviewer", "candidate"]
 Action = Literal["answer", "hint", "skip", "end"]
 
@@ -97,4 +100,4 @@ class InterviewState(InterviewInput):
     followups_in_phase: int  # follow-ups asked in the current phase
     curveball_done: bool
     last_input: CandidateInput | None  # the candidate's latest input, until it is handled
-    report: dict[str, Any] | None  # the final report, once the interview is over
+    report: JSONObject | None  # the final report (Report as JSON), once the interview is over

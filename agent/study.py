@@ -19,6 +19,7 @@ from agent.content.schemas import Criterion
 from agent.grading.negation import content_stems
 from agent.grading.scale import INCOMPLETE, NO_SIGNAL, SOLID, Verdict, next_verdict
 from agent.ids import PHASE_TITLES, PHASES, WRAP_UP
+from agent.report_model import ShownReport
 
 #: A strong-design bullet stands in for a criterion's generic anchor when they share this many stems,
 #: and this many more than the phase's next best bullet (set by reading the matches of all problems).
@@ -123,7 +124,7 @@ def solid_for_problem(kb: KnowledgeBase, problem: str, phase: str, criterion: Cr
 def study_guide(
     kb: KnowledgeBase,
     problem: str,
-    report: Mapping[str, Any],
+    report: ShownReport,
     turns: Sequence[Mapping[str, Any]],
     grades: Sequence[Mapping[str, Any]],
 ) -> StudyGuide:
@@ -132,15 +133,15 @@ def study_guide(
     note = kb.problem_note(problem)
     phases = tuple(
         PhaseStudy(
-            phase=p["phase"],
-            title=PHASE_TITLES[p["phase"]],
-            score=p["score"],
-            assessed=bool(p.get("assessed", p["score"] is not None)),
-            exchanges=tuple(e for e in exchanges if e.phase == p["phase"]),
-            model_answer=note.model_answers.get(p["phase"], ""),
+            phase=p.phase,
+            title=PHASE_TITLES[p.phase],
+            score=p.score,
+            assessed=p.assessed,
+            exchanges=tuple(e for e in exchanges if e.phase == p.phase),
+            model_answer=note.model_answers.get(p.phase, ""),
         )
-        for p in report.get("phases", [])
-        if p["phase"] in PHASES
+        for p in report.phases
+        if p.phase in PHASES
     )
     return StudyGuide(
         phases=phases,
@@ -189,39 +190,40 @@ def _exchanges(
     return found
 
 
-def _next_band(kb: KnowledgeBase, problem: str, report: Mapping[str, Any]) -> NextBand | None:
-    phases = [p for p in report.get("phases", []) if p["phase"] in PHASES]
-    assessed = [p for p in phases if p["score"] is not None]
-    score = report.get("score")
-    if score is None or not assessed or report.get("verdict") == INCOMPLETE:
+def _next_band(kb: KnowledgeBase, problem: str, report: ShownReport) -> NextBand | None:
+    phases = [p for p in report.phases if p.phase in PHASES]
+    assessed = [p for p in phases if p.score is not None]
+    score = report.score
+    if score is None or not assessed or report.verdict == INCOMPLETE:
         return None  # no verdict to move: the report says how many phases a verdict needs
-    step = next_verdict(float(score), str(report.get("level", "senior")))
+    step = next_verdict(score, report.level)
     if step is None:
         return None
     verdict, target = step
-    total = sum(float(p["budget_minutes"]) for p in assessed)
+    total = sum(p.budget_minutes for p in assessed)
     levers: list[Lever] = []
     for p in phases:
-        phase, budget = p["phase"], float(p["budget_minutes"])
+        phase, budget = p.phase, p.budget_minutes
         rubric = kb.rubric_for(problem, phase)
-        if p["score"] is None:  # answering it at a solid level would have counted it in
-            gain = (float(score) * total + SOLID * budget) / (total + budget) - float(score)
+        if p.score is None:  # answering it at a solid level would have counted it in
+            gain = (score * total + SOLID * budget) / (total + budget) - score
             opening = "Answer the phase (it was not assessed)"
             levers.append(
                 Lever(phase, PHASE_TITLES[phase], None, opening, None, gain, _phase_gist(kb, problem, phase))
             )
             continue
-        graded = {c["id"]: c.get("score") for c in p.get("criteria", [])}
+        # The shown score: insufficient evidence counts (and reads) as 1, no signal.
+        graded: dict[str, float | None] = {c.id: c.score for c in p.criteria}
         for criterion in rubric:
             now = graded.get(criterion.id)
-            shortfall = SOLID - (NO_SIGNAL if now is None else float(now))
+            shortfall = SOLID - (NO_SIGNAL if now is None else now)
             if shortfall <= 0:
                 continue
             gain = budget / total * criterion.weight * shortfall
             solid = solid_for_problem(kb, problem, phase, criterion)
             levers.append(Lever(phase, PHASE_TITLES[phase], criterion.id, criterion.title, now, gain, solid))
     levers = sorted((lever for lever in levers if lever.gain >= _MIN_GAIN), key=lambda lever: -lever.gain)
-    needed = target - float(score)
+    needed = target - score
     chosen: list[Lever] = []
     for lever in levers[:_MAX_LEVERS]:
         chosen.append(lever)

@@ -13,6 +13,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from agent.report_model import to_json
+from evals.results import RunResult, SuiteMetrics
+
 BASELINE_DIR = Path(__file__).resolve().parent / "baseline"
 #: Allowed drop per metric, checked on the dev and test splits.
 TOLERANCES = {
@@ -36,25 +39,25 @@ def baseline_path(engine_key: str, folder: Path = BASELINE_DIR) -> Path:
     return folder / f"{engine_key}.json"
 
 
-def baseline_document(run: dict[str, Any]) -> dict[str, Any]:
-    """What is committed: per-case scores and ranked topics, and the metrics."""
+def baseline_document(run: RunResult) -> dict[str, Any]:
+    """What is committed: per-case scores and ranked topics, and the metrics (as JSON)."""
     return {
-        "engine": run["engine"],
-        "metrics": run["metrics"],
+        "engine": run.engine,
+        "metrics": to_json(run.metrics),
         "cases": {
-            r["case"]: {
-                "split": r["split"],
-                "scores": r["scores"],
-                "labels": r["labels"],
-                "probes": [p["ranked"] for p in r["probes"]],
-                "flow_ok": r["flow"]["ok"],
+            r.case: {
+                "split": r.split,
+                "scores": r.scores,
+                "labels": r.labels,
+                "probes": [p.ranked for p in r.probes],
+                "flow_ok": r.flow.ok,
             }
-            for r in run["cases"]
+            for r in run.cases
         },
     }
 
 
-def write_baseline(run: dict[str, Any], path: Path) -> None:
+def write_baseline(run: RunResult, path: Path) -> None:
     """Rewrite the baseline deliberately (`mlsd eval --update-baseline`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     document = jsonable(baseline_document(run))
@@ -81,31 +84,33 @@ def read_baseline(path: Path) -> dict[str, Any] | None:
     return document
 
 
-def compare(run: dict[str, Any], baseline: dict[str, Any], partial: bool = False) -> dict[str, Any]:
+def compare(run: RunResult, baseline: dict[str, Any], partial: bool = False) -> dict[str, Any]:
     """Regressions (fail the gate), changes (shown) and improvements, against the baseline.
 
-    `partial`: only some cases were run on purpose (`--case`), so the others are not missing.
+    `partial`: only some cases were run on purpose (`--case`), so the others are not missing. The
+    baseline is the committed JSON as read (older baselines may lack a metric: it is not compared),
+    and so is what this returns: `mlsd eval --json` prints it as the run's `gate`.
     """
     regressions: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     improvements: list[dict[str, Any]] = []
     base_cases: dict[str, Any] = baseline.get("cases", {})
-    current = {r["case"]: r for r in run["cases"]}
+    current = {r.case: r for r in run.cases}
     same_cases = set(current) == set(base_cases)
     if same_cases:
-        _compare_metrics(run["metrics"], baseline["metrics"], regressions, improvements)
+        _compare_metrics(run.metrics, baseline["metrics"], regressions, improvements)
     for case_id, result in sorted(current.items()):
         before = base_cases.get(case_id)
         if before is None:
             changes.append({"kind": "new_case", "case": case_id})
             continue
-        if before.get("flow_ok") and not result["flow"]["ok"]:
-            regressions.append({"kind": "flow", "case": case_id, "flow": result["flow"]})
-        for phase, score in result["scores"].items():
+        if before.get("flow_ok") and not result.flow.ok:
+            regressions.append({"kind": "flow", "case": case_id, "flow": to_json(result.flow)})
+        for phase, score in result.scores.items():
             old = before["scores"].get(phase)
             if old is None or abs(score - old) < CHANGE:
                 continue
-            label = result["labels"].get(phase)
+            label = result.labels.get(phase)
             entry = {
                 "kind": "case",
                 "case": case_id,
@@ -132,7 +137,7 @@ def compare(run: dict[str, Any], baseline: dict[str, Any], partial: bool = False
 
 
 def _compare_metrics(
-    now: dict[str, Any],
+    now: SuiteMetrics,
     before: dict[str, Any],
     regressions: list[dict[str, Any]],
     improvements: list[dict[str, Any]],
@@ -141,7 +146,7 @@ def _compare_metrics(
         for name, tolerance in TOLERANCES.items():
             _check(
                 f"{split}.{name}",
-                now[split].get(name),
+                now.split(split).value(name),
                 before.get(split, {}).get(name),
                 tolerance,
                 +1,
@@ -150,14 +155,14 @@ def _compare_metrics(
             )
     _check(
         "adversarial_max",
-        now["adversarial_max"],
+        now.adversarial_max,
         before.get("adversarial_max"),
         ADVERSARIAL_RISE,
         -1,
         regressions,
         improvements,
     )
-    for profile, score in now.get("adversarial_by_profile", {}).items():
+    for profile, score in now.adversarial_by_profile.items():
         _check(
             f"adversarial_max.{profile}",
             score,
@@ -169,7 +174,7 @@ def _compare_metrics(
         )
     _check(
         "wrong_claims_challenged",
-        now.get("wrong_claims_challenged"),
+        now.wrong_claims_challenged,
         before.get("wrong_claims_challenged"),
         0.0,
         +1,
@@ -178,17 +183,17 @@ def _compare_metrics(
     )
     _check(
         "covered_repeats",
-        now.get("covered_repeats"),
+        now.covered_repeats,
         before.get("covered_repeats"),
         0.0,
         -1,
         regressions,
         improvements,
     )
-    _check("phase_flow", now["phase_flow"], before.get("phase_flow"), 0.0, +1, regressions, improvements)
+    _check("phase_flow", now.phase_flow, before.get("phase_flow"), 0.0, +1, regressions, improvements)
     _check(
         "evidence_validity",
-        now["evidence_validity"],
+        now.evidence_validity,
         before.get("evidence_validity"),
         0.0,
         +1,

@@ -7,9 +7,10 @@ levels (kappa, exact, within-one, confusion) round them to the nearest level fir
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import numpy as np
+
+from evals.results import CaseResult, SplitMetrics, SuiteMetrics
 
 LEVELS = (1, 2, 3, 4)
 
@@ -77,7 +78,7 @@ def confusion(human: Sequence[int], engine: Sequence[int]) -> list[list[int]]:
     return matrix
 
 
-def agreement(pairs: Sequence[tuple[int, float]]) -> dict[str, Any]:
+def agreement(pairs: Sequence[tuple[int, float]]) -> dict[str, float]:
     """All agreement metrics over (human label, engine score) pairs."""
     human = [h for h, _ in pairs]
     scores = [e for _, e in pairs]
@@ -144,70 +145,73 @@ def hit_at_k(probes: Iterable[tuple[Sequence[str], Sequence[str]]], k: int) -> f
     return sum(bool(set(expected) & set(ranked[:k])) for expected, ranked in rows) / len(rows)
 
 
-def suite_metrics(results: Sequence[dict[str, Any]], k: int = 3) -> dict[str, Any]:
+def suite_metrics(results: Sequence[CaseResult], k: int = 3) -> SuiteMetrics:
     """Every metric of a run, per split (dev, test) and over all labelled cases."""
-    metrics: dict[str, Any] = {}
+    splits: dict[str, SplitMetrics] = {}
     for split in ("dev", "test", "all"):
-        rows = [r for r in results if split == "all" or r["split"] == split]
+        rows = [r for r in results if split == "all" or r.split == split]
         pairs = [
-            (r["labels"][p], r["scores"][p])
+            (label, r.scores[p])
             for r in rows
-            for p in r["labels"]
-            if r["labels"][p] is not None and p in r["scores"]
+            for p, label in r.labels.items()
+            if label is not None and p in r.scores
         ]
-        probes = [(p["expected"], p["ranked"]) for r in rows for p in r["probes"]]
+        probes = [(p.expected, p.ranked) for r in rows for p in r.probes]
         by_case = [
-            [
-                (r["labels"][p], r["scores"][p])
-                for p in r["labels"]
-                if r["labels"][p] is not None and p in r["scores"]
-            ]
+            [(label, r.scores[p]) for p, label in r.labels.items() if label is not None and p in r.scores]
             for r in rows
         ]
-        metrics[split] = {
-            "cases": len(rows),
-            **agreement(pairs),
-            **{f"{m}_ci95": list(bootstrap_interval(by_case, m)) for m in ("qwk", "spearman", "pairwise")},
-            "hit_at_1": hit_at_k(probes, 1),
-            f"hit_at_{k}": hit_at_k(probes, k),
-        }
+        splits[split] = SplitMetrics.model_validate(
+            {
+                "cases": len(rows),
+                **agreement(pairs),
+                **{
+                    f"{m}_ci95": list(bootstrap_interval(by_case, m)) for m in ("qwk", "spearman", "pairwise")
+                },
+                "hit_at_1": hit_at_k(probes, 1),
+                "k": k,
+                "hit_at_k": hit_at_k(probes, k),
+            }
+        )
     # (kind of candidate, score) for every phase labelled adversarial
     adversarial_phases = [
-        (r["profile"], r["scores"][p]) for r in results for p in r["adversarial_phases"] if p in r["scores"]
+        (r.profile, r.scores[p]) for r in results for p in r.adversarial_phases if p in r.scores
     ]
     adversarial = [score for _, score in adversarial_phases]
-    quotes = sum(r["evidence"]["quotes"] for r in results)
-    verbatim = sum(r["evidence"]["verbatim"] for r in results)
-    metrics["adversarial_max"] = max(adversarial, default=float("nan"))
+    quotes = sum(r.evidence.quotes for r in results)
+    verbatim = sum(r.evidence.verbatim for r in results)
     by_kind: dict[str, float] = {}
     for profile, score in adversarial_phases:
         by_kind[profile] = max(by_kind.get(profile, 1.0), score)
-    metrics["adversarial_by_profile"] = dict(sorted(by_kind.items()))
-    metrics["adversarial_mean"] = float(np.mean(adversarial)) if adversarial else float("nan")
-    claims = [c for r in results for c in r.get("wrong_claims", [])]
-    metrics["wrong_claims"] = len(claims)
-    metrics["wrong_claims_challenged"] = (
-        sum(c["challenged"] for c in claims) / len(claims) if claims else float("nan")
-    )
-    metrics["covered_repeats"] = sum(len(r.get("covered_repeats", [])) for r in results)
-    metrics["phase_flow"] = sum(r["flow"]["ok"] for r in results) / len(results) if results else float("nan")
-    metrics["evidence_validity"] = verbatim / quotes if quotes else 1.0
-    metrics["evidence_quotes"] = quotes
-    usage: dict[str, float] = {}
+    claims = [c for r in results for c in r.wrong_claims]
+    usage: dict[str, int | float] = {}
     for r in results:
-        for key, value in r["usage"].items():
+        for key, value in r.usage.items():
             usage[key] = usage.get(key, 0) + value
-    metrics["usage"] = usage
-    return metrics
+    return SuiteMetrics(
+        dev=splits["dev"],
+        test=splits["test"],
+        all=splits["all"],
+        adversarial_max=max(adversarial, default=float("nan")),
+        adversarial_by_profile=dict(sorted(by_kind.items())),
+        adversarial_mean=float(np.mean(adversarial)) if adversarial else float("nan"),
+        wrong_claims=len(claims),
+        wrong_claims_challenged=sum(c.challenged for c in claims) / len(claims) if claims else float("nan"),
+        covered_repeats=sum(len(r.covered_repeats) for r in results),
+        phase_flow=sum(r.flow.ok for r in results) / len(results) if results else float("nan"),
+        evidence_validity=verbatim / quotes if quotes else 1.0,
+        evidence_quotes=quotes,
+        usage=usage,
+    )
 
 
-def confusion_by_phase(results: Sequence[dict[str, Any]]) -> dict[str, list[list[int]]]:
+def confusion_by_phase(results: Sequence[CaseResult]) -> dict[str, list[list[int]]]:
     """Per phase, the human-vs-engine level counts over labelled cases."""
     out: dict[str, list[list[int]]] = {}
     for r in results:
-        for phase, label in r["labels"].items():
-            if label is None or phase not in r["scores"]:
+        for phase, label in r.labels.items():
+            if label is None or phase not in r.scores:
                 continue
             matrix = out.setdefault(phase, [[0] * 4 for _ in LEVELS])
-            matrix[label - 1][to_level(r["scores"][phase]) - 1] += 1
+            matrix[label - 1][to_level(r.scores[phase]) - 1] += 1
     return out

@@ -13,6 +13,7 @@ import re
 import tempfile
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from agent.engines.base import Engine
 from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP
 from agent.nodes.conversation import followup_choices
 from agent.session import Interview, Toolkit, build_context
+from agent.state import GradeRecord, Turn
 from evals.dataset import CandidateInput, Case
+from evals.results import CaseResult, ClaimResult, CoveredRepeat, EvidenceCount, PhaseFlow, ProbeResult
 
 ORDER = (*PHASES, WRAP_UP)
 #: Interviewer turns that keep a phase going; none may start after the phase's budget is spent.
@@ -30,8 +33,8 @@ PROBING = ("followup", "challenge", "curveball", "hint")
 
 def replay_case(
     case: Case, toolkit: Toolkit, engine: Engine, k: int = 3, shared: InterviewContext | None = None
-) -> dict[str, Any]:
-    """Run one case and collect everything the scorers need (JSON-ready)."""
+) -> CaseResult:
+    """Run one case and collect everything the scorers need."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     started = time.perf_counter()
@@ -42,7 +45,7 @@ def replay_case(
     probes = {(p.phase, p.answer): p for p in case.labels.probes}
     claims = {(c.phase, c.answer) for c in case.labels.wrong_claims}
     ranked: dict[tuple[str, int], list[str]] = {}
-    replies: dict[tuple[str, int], dict[str, Any]] = {}
+    replies: dict[tuple[str, int], Turn] = {}
     dropped = 0
     with tempfile.TemporaryDirectory(prefix="mlsd-eval-") as home:
         interview = Interview.create(
@@ -68,53 +71,58 @@ def replay_case(
             asked_before = list(values["asked"])
             new = interview.send(item.text, action=item.action, seconds=item.seconds)
             if item.action == "answer" and (phase, item.answer_index) in claims:
-                reply = next((dict(t) for t in new if t["role"] == "interviewer"), {})
-                replies[(phase, item.answer_index or 0)] = reply
+                reply = next((t for t in new if t["role"] == "interviewer"), None)
+                if reply is not None:
+                    replies[(phase, item.answer_index or 0)] = reply
             if item.action == "answer" and (phase, item.answer_index) in probes:
                 key = (phase, item.answer_index or 0)
                 ranked[key] = _ranked_topics(context, interview.values(), phase, asked_before, k)
         values = interview.values()
-    report = values["report"]
-    return {
-        "case": case.id,
-        "problem": case.problem,
-        "split": case.labels.split,
-        "profile": case.labels.profile,
-        "engine": engine.name,
-        "labels": {p: case.labels.phases.get(p) for p in PHASES},
-        "scores": {
-            r["phase"]: round(float(r["score"]), 3) for r in report["phases"] if r["score"] is not None
-        },
-        "unassessed": [r["phase"] for r in report["phases"] if r["score"] is None],
-        "graded_by": {r["phase"]: r.get("engine", engine.name) for r in report["phases"]},
-        "overall": None if report["score"] is None else round(float(report["score"]), 3),
-        "verdict": report["verdict"],
-        "adversarial_phases": list(case.labels.adversarial_phases),
-        "probes": [
-            {
-                "phase": p.phase,
-                "answer": p.answer,
-                "expected": list(p.topics),
-                "ranked": ranked.get((p.phase, p.answer), []),
-            }
+        report = interview.report
+    if report is None:  # the loop above runs until the interview is finished
+        raise RuntimeError(f"case {case.id}: the replay ended without a report")
+    return CaseResult(
+        case=case.id,
+        problem=case.problem,
+        split=case.labels.split,
+        profile=case.labels.profile,
+        engine=engine.name,
+        labels={p: case.labels.phases.get(p) for p in PHASES},
+        scores={r.phase: round(r.score, 3) for r in report.phases if r.score is not None},
+        unassessed=[r.phase for r in report.phases if r.score is None],
+        graded_by={r.phase: r.engine for r in report.phases},
+        overall=None if report.score is None else round(report.score, 3),
+        verdict=report.verdict,
+        adversarial_phases=list(case.labels.adversarial_phases),
+        probes=[
+            ProbeResult(
+                phase=p.phase,
+                answer=p.answer,
+                expected=list(p.topics),
+                ranked=ranked.get((p.phase, p.answer), []),
+            )
             for p in case.labels.probes
         ],
-        "flow": phase_flow(values["turns"], case.length, dropped),
-        "wrong_claims": [
-            {
-                "phase": c.phase,
-                "answer": c.answer,
-                "quote": c.quote,
-                "reply_kind": replies.get((c.phase, c.answer), {}).get("kind"),
-                "challenged": challenged(c.quote, replies.get((c.phase, c.answer), {})),
-            }
+        flow=phase_flow(values["turns"], case.length, dropped),
+        wrong_claims=[
+            ClaimResult(
+                phase=c.phase,
+                answer=c.answer,
+                quote=c.quote,
+                reply_kind=_kind(replies.get((c.phase, c.answer))),
+                challenged=challenged(c.quote, replies.get((c.phase, c.answer))),
+            )
             for c in case.labels.wrong_claims
         ],
-        "covered_repeats": covered_repeats(values["turns"], values["grades"]),
-        "evidence": evidence_validity(values["turns"], values["grades"]),
-        "usage": _usage(engine),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+        covered_repeats=covered_repeats(values["turns"], values["grades"]),
+        evidence=evidence_validity(values["turns"], values["grades"]),
+        usage=_usage(engine),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _kind(turn: Turn | None) -> str | None:
+    return None if turn is None else turn["kind"]
 
 
 def _ranked_topics(
@@ -135,11 +143,11 @@ def _ranked_topics(
     return [choice.topic for choice in followup_choices(context, view, k)]  # type: ignore[arg-type]
 
 
-def challenged(quote: str, reply: dict[str, Any]) -> bool:
+def challenged(quote: str, reply: Turn | None) -> bool:
     """The interviewer's reply challenges the labelled claim: a challenge quoting the same words."""
-    if reply.get("kind") != "challenge":
+    if reply is None or reply["kind"] != "challenge":
         return False
-    said = set(_words(str(reply.get("quote", ""))))
+    said = set(_words(reply.get("quote", "")))
     labelled = set(_words(quote))
     return bool(said and labelled) and len(said & labelled) >= 0.5 * min(len(said), len(labelled))
 
@@ -148,13 +156,13 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
-def covered_repeats(turns: list[dict[str, Any]], grades: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def covered_repeats(turns: Sequence[Turn], grades: Sequence[GradeRecord]) -> list[CoveredRepeat]:
     """Follow-ups on a topic an earlier answer had already covered well (target: none).
 
     "Earlier" is before the answer the follow-up replies to: digging into what that answer just
     raised is depth, not a repeat.
     """
-    repeats: list[dict[str, Any]] = []
+    repeats: list[CoveredRepeat] = []
     latest = -1
     for i, turn in enumerate(turns):
         if turn["role"] == "candidate" and turn.get("kind") == "answer":
@@ -163,11 +171,11 @@ def covered_repeats(turns: list[dict[str, Any]], grades: list[dict[str, Any]]) -
             continue
         covered = {t for g in grades if g.get("turn", -1) < latest for t in g.get("covered", [])}
         if turn["topic"] in covered:
-            repeats.append({"turn": i, "phase": turn["phase"], "topic": turn["topic"]})
+            repeats.append(CoveredRepeat(turn=i, phase=turn["phase"], topic=turn["topic"]))
     return repeats
 
 
-def phase_flow(turns: list[dict[str, Any]], length: int, dropped: int) -> dict[str, Any]:
+def phase_flow(turns: Sequence[Turn], length: int, dropped: int) -> PhaseFlow:
     """Phases visited in order, and no probing of a phase after its time budget was spent."""
     seen: list[str] = []
     for turn in turns:
@@ -183,17 +191,17 @@ def phase_flow(turns: list[dict[str, Any]], length: int, dropped: int) -> dict[s
             budget = 60.0 * PHASE_MINUTES[length][phase]
             if float(turn.get("at_s", 0.0)) - started[phase] > budget:
                 overruns.append(phase)
-    return {
-        "phases": seen,
-        "in_order": in_order,
-        "all_phases": all(p in seen for p in PHASES),
-        "overruns": sorted(set(overruns)),
-        "dropped_inputs": dropped,
-        "ok": in_order and all(p in seen for p in PHASES) and not overruns,
-    }
+    return PhaseFlow(
+        phases=seen,
+        in_order=in_order,
+        all_phases=all(p in seen for p in PHASES),
+        overruns=sorted(set(overruns)),
+        dropped_inputs=dropped,
+        ok=in_order and all(p in seen for p in PHASES) and not overruns,
+    )
 
 
-def evidence_validity(turns: list[dict[str, Any]], grades: list[dict[str, Any]]) -> dict[str, int]:
+def evidence_validity(turns: Sequence[Turn], grades: Sequence[GradeRecord]) -> EvidenceCount:
     """How many evidence quotes there were, and how many are verbatim spans of the graded answer."""
     quotes = verbatim = 0
     for grade in grades:
@@ -202,7 +210,7 @@ def evidence_validity(turns: list[dict[str, Any]], grades: list[dict[str, Any]])
             for quote in criterion.get("evidence", []):
                 quotes += 1
                 verbatim += bool(quote) and quote in answer
-    return {"quotes": quotes, "verbatim": verbatim}
+    return EvidenceCount(quotes=quotes, verbatim=verbatim)
 
 
 def _usage(engine: Engine) -> dict[str, float | int]:

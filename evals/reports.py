@@ -12,43 +12,44 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.ids import PHASE_TITLES, PHASES
+from evals.results import RunResult, SplitMetrics, SuiteMetrics
 
 METRICS = ("qwk", "spearman", "exact", "within_one", "pairwise", "mean_abs_error", "hit_at_1", "hit_at_3")
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def _cell(split: dict[str, Any], name: str) -> str:
+def _cell(split: SplitMetrics, name: str) -> str:
     """A metric with its bootstrap interval when there is one."""
-    interval = split.get(f"{name}_ci95")
-    value = _fmt(split.get(name))
+    interval = split.interval(name)
+    value = _fmt(split.value(name))
     return f"{value} ({interval[0]:.2f}-{interval[1]:.2f})" if interval else value
 
 
 def print_summary(
-    console: Console, run: dict[str, Any], gate: dict[str, Any] | None, baseline_written: bool = False
+    console: Console, run: RunResult, gate: dict[str, Any] | None, baseline_written: bool = False
 ) -> None:
     """The metrics per split, the robustness figures, and what the gate found."""
-    metrics = run["metrics"]
-    table = Table(title=f"mlsd eval: {run['engine']} ({len(run['cases'])} cases, {run['seconds']:.1f} s)")
+    metrics = run.metrics
+    table = Table(title=f"mlsd eval: {run.engine} ({len(run.cases)} cases, {run.seconds:.1f} s)")
     table.add_column("metric")
     for split in ("dev", "test", "all"):
-        table.add_column(f"{split} (n={metrics[split]['n']})", justify="right")
+        table.add_column(f"{split} (n={metrics.split(split).n})", justify="right")
     for name in METRICS:
-        table.add_row(name, *(_cell(metrics[s], name) for s in ("dev", "test", "all")))
+        table.add_row(name, *(_cell(metrics.split(s), name) for s in ("dev", "test", "all")))
     console.print(table)
     console.print("(low-high): 95% bootstrap interval, resampling cases", markup=False)
-    usage = metrics.get("usage") or {}
+    usage = metrics.usage
     console.print(
-        f"adversarial max {_fmt(metrics['adversarial_max'])}   phase flow {_fmt(metrics['phase_flow'])}   "
-        f"evidence verbatim {_fmt(metrics['evidence_validity'])} of {metrics['evidence_quotes']} quotes"
-        f"\nwrong claims challenged {_fmt(metrics.get('wrong_claims_challenged', float('nan')))}"
-        f" of {metrics.get('wrong_claims', 0)}"
-        f"   follow-ups on covered ground {metrics.get('covered_repeats', 0)}"
+        f"adversarial max {_fmt(metrics.adversarial_max)}   phase flow {_fmt(metrics.phase_flow)}   "
+        f"evidence verbatim {_fmt(metrics.evidence_validity)} of {metrics.evidence_quotes} quotes"
+        f"\nwrong claims challenged {_fmt(metrics.wrong_claims_challenged)}"
+        f" of {metrics.wrong_claims}"
+        f"   follow-ups on covered ground {metrics.covered_repeats}"
         + (
             f"   tokens {int(usage.get('prompt_tokens', 0))}+{int(usage.get('completion_tokens', 0))}"
             f"   cost ${usage.get('cost_usd', 0):.4f}"
@@ -56,7 +57,7 @@ def print_summary(
             else ""
         )
     )
-    by_profile = metrics.get("adversarial_by_profile") or {}
+    by_profile = metrics.adversarial_by_profile
     if by_profile:
         console.print("adversarial max by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in by_profile.items()))
     if gate is None:
@@ -97,28 +98,28 @@ def describe(entry: dict[str, Any]) -> str:
     return f"{entry['case']}: {kind.replace('_', ' ')}"
 
 
-def write_junit(run: dict[str, Any], gate: dict[str, Any] | None, path: Path) -> None:
+def write_junit(run: RunResult, gate: dict[str, Any] | None, path: Path) -> None:
     """One test case per eval case (failing on its regressions) and one per gated metric."""
     regressions = gate["regressions"] if gate else []
     suite = ET.Element(
         "testsuite",
-        name=f"mlsd-eval-{run['engine']}",
-        tests=str(len(run["cases"]) + 1),
+        name=f"mlsd-eval-{run.engine}",
+        tests=str(len(run.cases) + 1),
         failures=str(
             len({e.get("case") for e in regressions if "case" in e})
             + any(e["kind"] == "metric" for e in regressions)
         ),
-        time=f"{run['seconds']:.3f}",
+        time=f"{run.seconds:.3f}",
     )
-    for result in run["cases"]:
+    for result in run.cases:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"eval.{result['split']}",
-            name=result["case"],
-            time=str(result["seconds"]),
+            classname=f"eval.{result.split}",
+            name=result.case,
+            time=str(result.seconds),
         )
-        mine = [e for e in regressions if e.get("case") == result["case"]]
+        mine = [e for e in regressions if e.get("case") == result.case]
         if mine:
             failure = ET.SubElement(case, "failure", message=f"{len(mine)} regression(s)")
             failure.text = "\n".join(describe(e) for e in mine)
@@ -133,7 +134,7 @@ def write_junit(run: dict[str, Any], gate: dict[str, Any] | None, path: Path) ->
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _bars(metrics: dict[str, Any]) -> str:
+def _bars(metrics: SuiteMetrics) -> str:
     """Grouped bars of the agreement metrics for dev and test, as inline SVG."""
     names = ("qwk", "spearman", "exact", "within_one", "pairwise", "hit_at_3")
     width, height, group = 560, 200, 90
@@ -143,10 +144,8 @@ def _bars(metrics: dict[str, Any]) -> str:
     ]  # the band above 0 leaves room for the value over a full bar
     for i, name in enumerate(names):
         for j, split in enumerate(("dev", "test")):
-            value = metrics[split].get(name)
-            value = (
-                0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else max(value, 0.0)
-            )
+            found = metrics.split(split).value(name)
+            value = 0.0 if found is None or math.isnan(found) else max(found, 0.0)
             h = value * height
             x = 10 + i * group + j * 32
             parts.append(
@@ -184,19 +183,19 @@ def _confusion_table(phase: str, matrix: list[list[int]]) -> str:
 
 
 def write_html(
-    run: dict[str, Any], gate: dict[str, Any] | None, baseline: dict[str, Any] | None, path: Path
+    run: RunResult, gate: dict[str, Any] | None, baseline: dict[str, Any] | None, path: Path
 ) -> None:
     """A page a person can open: agreement chart, per-phase confusion, per-case scores and diffs."""
-    metrics = run["metrics"]
+    metrics = run.metrics
     base_cases = (baseline or {}).get("cases", {})
     status = "no baseline" if gate is None else "passed" if gate["passed"] else "REGRESSED"
     rows = []
-    for r in run["cases"]:
+    for r in run.cases:
         cells = []
         for phase in PHASES:
-            score = r["scores"].get(phase)
-            label = r["labels"].get(phase)
-            old = base_cases.get(r["case"], {}).get("scores", {}).get(phase)
+            score = r.scores.get(phase)
+            label = r.labels.get(phase)
+            old = base_cases.get(r.case, {}).get("scores", {}).get(phase)
             diff = (
                 "" if old is None or score is None or abs(score - old) < 0.005 else f" ({score - old:+.2f})"
             )
@@ -205,11 +204,11 @@ def write_html(
                 f'<td class="{"off" if off else ""}">{_fmt(score)}{diff}'
                 f"<br><small>human {label or '-'}</small></td>"
             )
-        hits = sum(bool(set(p["expected"]) & set(p["ranked"][:3])) for p in r["probes"])
+        hits = sum(bool(set(p.expected) & set(p.ranked[:3])) for p in r.probes)
         rows.append(
-            f"<tr><td>{html.escape(r['case'])}</td><td>{r['split']}</td><td>{html.escape(r['profile'])}</td>"
+            f"<tr><td>{html.escape(r.case)}</td><td>{r.split}</td><td>{html.escape(r.profile)}</td>"
             + "".join(cells)
-            + f"<td>{hits}/{len(r['probes'])}</td><td>{'ok' if r['flow']['ok'] else 'broken'}</td></tr>"
+            + f"<td>{hits}/{len(r.probes)}</td><td>{'ok' if r.flow.ok else 'broken'}</td></tr>"
         )
     gate_items = ""
     if gate:
@@ -217,11 +216,11 @@ def write_html(
         items += [("better", e) for e in gate["improvements"]]
         gate_items = "".join(f'<li class="{k}">{k}: {html.escape(describe(e))}</li>' for k, e in items)
     confusion = "".join(
-        _confusion_table(p, m) for p, m in sorted(run["confusion"].items(), key=lambda x: PHASES.index(x[0]))
+        _confusion_table(p, m) for p, m in sorted(run.confusion.items(), key=lambda x: PHASES.index(x[0]))
     )
     phase_heads = "".join(f"<th>{p}</th>" for p in PHASES)
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>mlsd eval: {html.escape(run["engine"])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>mlsd eval: {html.escape(run.engine)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.85rem; }}
@@ -230,12 +229,12 @@ td.off {{ background: #fbe3e3; }}
 .confusion {{ display: inline-table; margin-right: 1rem; }}
 li.regression {{ color: #b00020; }} li.better {{ color: #1b7a1b; }}
 </style></head><body>
-<h1>mlsd eval: {html.escape(run["engine"])} — {status}</h1>
-<p>{len(run["cases"])} cases in {run["seconds"]:.1f} s. Rubrics: {html.escape(run["rubrics_dir"])}.
-Knowledge: {html.escape(run["knowledge_dir"])}.</p>
+<h1>mlsd eval: {html.escape(run.engine)} — {status}</h1>
+<p>{len(run.cases)} cases in {run.seconds:.1f} s. Rubrics: {html.escape(run.rubrics_dir)}.
+Knowledge: {html.escape(run.knowledge_dir)}.</p>
 <h2>Agreement with human labels</h2>{_bars(metrics)}
-<p>Adversarial max {_fmt(metrics["adversarial_max"])}; phase flow {_fmt(metrics["phase_flow"])};
-evidence verbatim {_fmt(metrics["evidence_validity"])} of {metrics["evidence_quotes"]} quotes.</p>
+<p>Adversarial max {_fmt(metrics.adversarial_max)}; phase flow {_fmt(metrics.phase_flow)};
+evidence verbatim {_fmt(metrics.evidence_validity)} of {metrics.evidence_quotes} quotes.</p>
 <h2>Gate</h2><ul>{gate_items or "<li>nothing changed</li>"}</ul>
 <h2>Per-phase confusion (rows: human level, columns: engine level)</h2>{confusion}
 <h2>Cases (engine score, change against the baseline, human label)</h2>

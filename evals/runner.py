@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from agent.config import DEFAULT_MODEL, LLMSettings, Settings
 from agent.engines.base import Engine
@@ -18,6 +18,7 @@ from evals.cassette import Cassette
 from evals.dataset import DATASET_DIR, Case, load_dataset
 from evals.metrics import confusion_by_phase, suite_metrics
 from evals.replay import replay_case
+from evals.results import CaseResult, RunResult
 
 CASSETTES_DIR = Path(__file__).resolve().parent / "cassettes"
 Progress = Callable[[str], None]
@@ -60,8 +61,8 @@ def load_eval_toolkit(settings: Settings) -> Toolkit:
 
 def run_suite(
     settings: Settings, options: RunOptions, progress: Progress | None = None, toolkit: Toolkit | None = None
-) -> dict[str, Any]:
-    """Replay every case and score the run (JSON-ready)."""
+) -> RunResult:
+    """Replay every case and score the run."""
     started = time.perf_counter()
     cases = load_dataset(options.dataset, options.cases or None)
     if not cases:
@@ -69,7 +70,7 @@ def run_suite(
     toolkit = toolkit or load_eval_toolkit(settings)
     shared = build_context(toolkit)
 
-    def one(case: Case) -> dict[str, Any]:
+    def one(case: Case) -> CaseResult:
         engine, cassette = _engine_for(case, toolkit, options)
         try:
             result = replay_case(case, toolkit, engine, options.k, shared=shared)
@@ -93,20 +94,20 @@ def run_suite(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval") as pool:
             results = list(pool.map(one, cases))
     elapsed = time.perf_counter() - started
-    return {
-        "engine": options.engine_key,
-        "backend": options.backend,
-        "model": options.model or (DEFAULT_MODEL if options.backend == "openai" else None),
-        "mode": "record" if options.record else "replay" if options.backend == "openai" else "offline",
-        "knowledge_dir": str(settings.knowledge_dir),
-        "rubrics_dir": str(settings.rubrics_dir),
-        "cases": results,
-        "metrics": suite_metrics(results, options.k),
-        "confusion": confusion_by_phase(results),
-        "seconds": round(elapsed, 3),
-        "transcripts_per_s": round(len(results) / elapsed, 2) if elapsed else None,
-        "embedded_texts": toolkit.embedder.computed,
-    }
+    return RunResult(
+        engine=options.engine_key,
+        backend=options.backend,
+        model=options.model or (DEFAULT_MODEL if options.backend == "openai" else None),
+        mode="record" if options.record else "replay" if options.backend == "openai" else "offline",
+        knowledge_dir=str(settings.knowledge_dir),
+        rubrics_dir=str(settings.rubrics_dir),
+        cases=results,
+        metrics=suite_metrics(results, options.k),
+        confusion=confusion_by_phase(results),
+        seconds=round(elapsed, 3),
+        transcripts_per_s=round(len(results) / elapsed, 2) if elapsed else None,
+        embedded_texts=toolkit.embedder.computed,
+    )
 
 
 def _engine_for(case: Case, toolkit: Toolkit, options: RunOptions) -> tuple[Engine, Cassette | None]:

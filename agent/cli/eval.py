@@ -65,6 +65,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Run the suite and compare it with the baseline."""
+    from agent.report_model import to_json
     from evals.dataset import DATASET_DIR
     from evals.gate import BASELINE_DIR, baseline_path, compare, jsonable, read_baseline, write_baseline
     from evals.reports import print_summary, write_html, write_junit
@@ -105,7 +106,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.html:
         write_html(run, gate, baseline, args.html)
     if args.json:
-        print_json(jsonable({**run, "gate": gate, "baseline": str(path)}))
+        print_json(jsonable({**to_json(run), "gate": gate, "baseline": str(path)}))
     else:
         from rich.console import Console
 

@@ -11,10 +11,10 @@ from agent.cli.output import print_json, settings_from_args, stderr
 from agent.config import resolve_backend
 from agent.engines.factory import BACKENDS, make_engine
 from agent.errors import MlsdError, UsageError, storage_message
-from agent.grading.models import criterion_json
 from agent.grading.scale import score_text
 from agent.ids import LEVELS, PHASES
 from agent.report import report_with_titles
+from agent.report_model import CriterionView, ShownReport, to_json
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -85,23 +85,26 @@ def run_grade(args: argparse.Namespace) -> int:
     grade = engine.grade_answer(args.problem, args.phase, criteria, answer)
     weights = {c.id: c.weight for c in criteria}
     titles = {c.id: c.title for c in criteria}
-    document = {
-        "problem": args.problem,
-        "phase": args.phase,
-        "score": round(grade.score(weights), 2),
-        "criteria": [criterion_json(c.model_dump(), titles[c.id], weights[c.id]) for c in grade.criteria],
-        "backend": grade.engine,
-        "flags": grade.flags,
-    }
+    score = round(grade.score(weights), 2)
+    shown = [CriterionView.of(c, titles[c.id], weights[c.id]) for c in grade.criteria]
     if args.json:
-        print_json(document)
+        print_json(
+            {
+                "problem": args.problem,
+                "phase": args.phase,
+                "score": score,
+                "criteria": [to_json(c) for c in shown],
+                "backend": grade.engine,
+                "flags": grade.flags,
+            }
+        )
         return 0
-    print(f"{args.problem} / {args.phase}: {document['score']:.2f} of 4 (graded by {grade.engine})")
-    for c in document["criteria"]:
-        score = "insufficient evidence" if c["insufficient_evidence"] else f"{c['score']:.0f}/4"
-        print(f"\n  {c['title']} [{c['id']}, weight {c['weight']:.2f}]: {score}")
-        print(f"    {c['rationale']}")
-        for quote in c["evidence"]:
+    print(f"{args.problem} / {args.phase}: {score:.2f} of 4 (graded by {grade.engine})")
+    for c in shown:
+        level = "insufficient evidence" if c.insufficient_evidence else f"{c.score:.0f}/4"
+        print(f"\n  {c.title} [{c.id}, weight {c.weight or 0.0:.2f}]: {level}")
+        print(f"    {c.rationale}")
+        for quote in c.evidence:
             print(f'    > "{quote}"')
     if grade.flags:
         print(f"\n  flags: {', '.join(grade.flags)}")
@@ -196,7 +199,10 @@ def run_interview(args: argparse.Namespace) -> int:
             f"command with --session-id {interview.session_id} to go on"
         ) from None
     values = interview.values()
-    report = report_with_titles(interview.report or {}, toolkit.kb, args.problem)
+    stored = interview.report
+    if stored is None:  # play() returns only once the interview is finished
+        raise MlsdError(f"session {interview.session_id!r} ended without a report")
+    report = report_with_titles(stored, toolkit.kb, args.problem)
     turns = [
         {
             "role": t["role"],
@@ -213,7 +219,7 @@ def run_interview(args: argparse.Namespace) -> int:
                 "session_id": interview.session_id,
                 "transcript_path": str(interview.transcript_path),
                 "turns": turns,
-                "report": report,
+                "report": to_json(report),
             }
         )
         return 0
@@ -227,25 +233,25 @@ def run_interview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _print_report(report: ShownReport) -> None:
     print(
-        f"Overall: {score_text(report['score'])} of 4 -> {report['verdict']} "
-        f"(level {report['level']}, graded by {report['backend']})"
+        f"Overall: {score_text(report.score)} of 4 -> {report.verdict} "
+        f"(level {report.level}, graded by {report.backend})"
     )
-    for phase in report["phases"]:
+    for phase in report.phases:
         print(
-            f"  {phase['title']:<40} {score_text(phase['score']):>12}   "
-            f"{phase['minutes']:4.1f} of {phase['budget_minutes']:.0f} min"
+            f"  {phase.title:<40} {score_text(phase.score):>12}   "
+            f"{phase.minutes:4.1f} of {phase.budget_minutes:.0f} min"
         )
-    if report["strengths"]:
+    if report.strengths:
         print("Strengths:")
-        for s in report["strengths"]:
-            print(f"  + {s['title']} ({s['phase']})")
-    if report["gaps"]:
+        for s in report.strengths:
+            print(f"  + {s.title} ({s.phase})")
+    if report.gaps:
         print("Gaps:")
-        for g in report["gaps"]:
-            print(f"  - {g['title']} ({g['phase']}): solid looks like: {g['what_solid_looks_like']}")
-    if report["study"]:
+        for g in report.gaps:
+            print(f"  - {g.title} ({g.phase}): solid looks like: {g.what_solid_looks_like}")
+    if report.study:
         print("Missed critical topics, notes to study:")
-        for s in report["study"]:
-            print(f"  * {s['title']}: {s['note']}")
+        for note in report.study:
+            print(f"  * {note.title}: {note.note}")

@@ -37,22 +37,3 @@ class AnswerGrade(BaseModel):
         from agent.grading.scale import weighted_score  # scale imports this module
 
         return weighted_score(self.criteria, weights)
-
-
-def criterion_json(
-    grade: dict[str, object], title: str | None = None, weight: float | None = None
-) -> dict[str, object]:
-    """The criterion shape of docs/interfaces.md: insufficient evidence is score 1 with a flag saying so."""
-    score = grade.get("score")
-    out: dict[str, object] = {
-        "id": grade["id"],
-        "score": 1.0 if score is None else score,
-        "evidence": grade.get("evidence", []),
-        "rationale": grade.get("rationale", ""),
-        "insufficient_evidence": score is None,
-    }
-    if title is not None:
-        out["title"] = title
-    if weight is not None:
-        out["weight"] = round(weight, 4)
-    return out

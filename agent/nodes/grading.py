@@ -19,6 +19,7 @@ from agent.nodes.common import (
     plan_for,
 )
 from agent.report import build_report, not_assessed
+from agent.report_model import to_json
 from agent.state import GradeRecord, InterviewState, PhaseResult
 
 
@@ -130,7 +131,14 @@ def finish(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[st
     )
     closing_state: InterviewState = {**state, "phase": WRAP_UP}
     turn = interviewer_turn(ctx, closing_state, plan_for(ctx, closing_state, "closing", ""), phase=WRAP_UP)
-    return {"phase": "done", "phase_results": results, "report": report, "turns": [turn], "last_input": None}
+    # The checkpoint holds JSON: the report is read back with Report.model_validate (Interview.report).
+    return {
+        "phase": "done",
+        "phase_results": results,
+        "report": to_json(report),
+        "turns": [turn],
+        "last_input": None,
+    }
 
 
 def move_on_reason(ctx: InterviewContext, state: InterviewState) -> policy.MoveOn | None:

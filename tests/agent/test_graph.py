@@ -51,8 +51,8 @@ def test_phases_run_in_order_and_end_with_a_report(toolkit: Any, tmp_path: Path)
     assert values["phase"] == "done"
     assert list(values["phase_results"]) == list(PHASES)
     report = interview.report
-    assert report is not None and [p["phase"] for p in report["phases"]] == list(PHASES)
-    assert report["backend"] == "offline"
+    assert report is not None and [p.phase for p in report.phases] == list(PHASES)
+    assert report.backend == "offline"
 
 
 def test_first_turn_states_the_problem_and_asks_the_first_question(toolkit: Any, tmp_path: Path) -> None:
@@ -171,16 +171,16 @@ def test_ending_early_leaves_the_rest_unassessed(toolkit: Any, tmp_path: Path) -
     interview.send(action="end")
     report = interview.report
     assert report is not None and interview.finished
-    by_phase = {p["phase"]: p for p in report["phases"]}
-    assert by_phase[PHASES[0]]["answers"] == 1
-    assert by_phase[PHASES[0]]["assessed"] and by_phase[PHASES[0]]["score"] is not None
+    by_phase = {p.phase: p for p in report.phases}
+    assert by_phase[PHASES[0]].answers == 1
+    assert by_phase[PHASES[0]].assessed and by_phase[PHASES[0]].score is not None
     assert all(
-        by_phase[p]["score"] is None and not by_phase[p]["assessed"] and by_phase[p]["minutes"] == 0
+        by_phase[p].score is None and not by_phase[p].assessed and by_phase[p].minutes == 0
         for p in PHASES[1:]
     )
     # One assessed phase: the overall score is that phase's, and the verdict waits for more evidence.
-    assert report["score"] == pytest.approx(by_phase[PHASES[0]]["score"])
-    assert report["verdict"] == "incomplete"
+    assert report.score == pytest.approx(by_phase[PHASES[0]].score)
+    assert report.verdict == "incomplete"
     from agent.errors import UsageError
 
     with pytest.raises(UsageError, match="already finished"):

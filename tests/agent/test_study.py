@@ -11,25 +11,28 @@ from agent.discuss import NoteHit, discuss
 from agent.export import escape_markdown, report_html, report_markdown
 from agent.grading.scale import SOLID, next_verdict
 from agent.ids import PHASE_MINUTES, PHASES
+from agent.report_model import ShownReport
 from agent.study import solid_for_problem, study_guide
 
 FRAUD = "payment_fraud_detection"
 
 
 def _criteria(kb: KnowledgeBase, phase: str, scores: dict[str, float | None]) -> list[dict[str, Any]]:
+    """Criteria as a shown report has them (insufficient evidence: score 1, flagged)."""
     return [
         {
             "id": c.id,
-            "score": scores.get(c.id),
+            "score": scores.get(c.id) or 1.0,
             "evidence": ["I'd use accuracy <b>here</b>"] if scores.get(c.id) else [],
             "rationale": "Addressed with reasons." if scores.get(c.id) else "Not addressed.",
+            "insufficient_evidence": scores.get(c.id) is None,
         }
         for c in kb.rubric_for(FRAUD, phase)
     ]
 
 
-def _report(kb: KnowledgeBase, scores: dict[str, float | None], score: float) -> dict[str, Any]:
-    """A report of the shape build_report writes: `scores` per phase (None: not assessed)."""
+def _report(kb: KnowledgeBase, scores: dict[str, float | None], score: float) -> ShownReport:
+    """A report of the shape report_with_titles shows: `scores` per phase (None: not assessed)."""
     phases = []
     for phase in PHASES:
         value = scores.get(phase)
@@ -47,17 +50,23 @@ def _report(kb: KnowledgeBase, scores: dict[str, float | None], score: float) ->
                 "criteria": _criteria(kb, phase, ids) if value is not None else [],
             }
         )
-    return {
-        "score": score,
-        "verdict": "lean no hire",
-        "level": "senior",
-        "phases": phases,
-        "missed_topics": ["calibration"],
-        "strengths": [],
-        "gaps": [],
-        "study": [],
-        "backend": "offline",
-    }
+    return ShownReport.model_validate(
+        {
+            "score": score,
+            "verdict": "lean no hire",
+            "assessed_phases": sum(value is not None for value in scores.values()),
+            "level": "senior",
+            "phases": phases,
+            "strengths": [],
+            "gaps": [],
+            "missed_topics": ["calibration"],
+            "study": [],
+            "topics_covered": [],
+            "backend": "offline",
+            "engines": ["offline"],
+            "usage": {},
+        }
+    )
 
 
 def _grade(turn: int, phase: str, criteria: dict[str, float | None], score: float) -> dict[str, Any]:
@@ -185,7 +194,7 @@ def test_discuss_explains_a_phase_and_says_when_it_was_not_assessed(kb: Knowledg
 
 
 def test_without_a_verdict_the_report_says_why_instead_of_a_next_band(kb: KnowledgeBase) -> None:
-    report = {**_report(kb, {"clarify_requirements": 3.1}, 3.1), "verdict": "incomplete"}
+    report = _report(kb, {"clarify_requirements": 3.1}, 3.1).model_copy(update={"verdict": "incomplete"})
     guide = study_guide(kb, FRAUD, report, [], [])
     assert guide.next_band is None
     markdown = report_markdown(report, problem_title="Fraud", session_id="s1", study=guide)

@@ -68,8 +68,8 @@ async def test_advance_finish_feedback_and_export(
         screen = app.screen
         assert isinstance(screen, FeedbackScreen)
         # One phase answered, two skipped, the rest never reached: too little evidence for a verdict.
-        assert screen.report["verdict"] == "incomplete"
-        assessed = [p["phase"] for p in screen.report["phases"] if p["assessed"]]
+        assert screen.report.verdict == "incomplete"
+        assessed = [p.phase for p in screen.report.phases if p.assessed]
         assert assessed == [PHASES[0]]
         assert "not assessed" in str(screen.query_one("#chart", Static).render())
         await pilot.press("e")
@@ -89,7 +89,7 @@ async def test_advance_finish_feedback_and_export(
         # Notes to study are named by their place in the knowledge folder and link to the file, so
         # what is shown is the same wherever the knowledge is installed.
         links = re.findall(r"\(\[(topics/[a-z_]+\.md)\]\(<(/[^>]+)>\)\)", markdown)
-        assert len(links) == len(screen.report["study"]) > 0
+        assert len(links) == len(screen.report.study) > 0
         for name, path in links:
             assert path.endswith(name) and Path(path).is_file()
             assert f'href="{Path(path).as_uri()}"' in html

@@ -6,6 +6,7 @@ Export writes Markdown and HTML reports; "discuss" answers questions about the f
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -18,18 +19,19 @@ from textual.widgets import Footer, Header, Input, Markdown, Static
 
 from agent.grading.scale import colour, score_text
 from agent.ids import PHASE_TITLES
+from agent.report_model import CriterionView, PhaseEntry, ShownReport
 
 
-def score_bars(phases: list[dict[str, Any]], width: int = 20) -> Text:
+def score_bars(phases: Sequence[PhaseEntry[CriterionView]], width: int = 20) -> Text:
     """A horizontal bar chart of phase scores on the 1-4 scale."""
     text = Text()
     for phase in phases:
-        filled = 0 if phase["score"] is None else round(width * (phase["score"] - 1) / 3)
-        title = PHASE_TITLES[phase["phase"]]
+        filled = 0 if phase.score is None else round(width * (phase.score - 1) / 3)
+        title = PHASE_TITLES[phase.phase]
         text.append(f"{title if len(title) <= 24 else title[:23] + '…':<25}")
-        text.append("█" * filled, style=colour(phase["score"]))
+        text.append("█" * filled, style=colour(phase.score))
         text.append("░" * (width - filled), style="dim")
-        text.append(f" {score_text(phase['score'])} {phase['minutes']:4.1f}/{phase['budget_minutes']:.0f}m\n")
+        text.append(f" {score_text(phase.score)} {phase.minutes:4.1f}/{phase.budget_minutes:.0f}m\n")
     return text
 
 
@@ -53,7 +55,10 @@ class FeedbackScreen(Screen[None]):
         values = interview.values()
         self.problem = values["problem"]
         kb = interview.context.kb
-        self.report = report_with_titles(interview.report, kb, self.problem)
+        stored = interview.report
+        if stored is None:  # the app opens the feedback only once the interview has finished
+            raise ValueError(f"session {interview.session_id!r} has no report yet")
+        self.report: ShownReport = report_with_titles(stored, kb, self.problem)
         self.problem_title = kb.problem_note(self.problem).title
         self.study = study_guide(kb, self.problem, self.report, values["turns"], values["grades"])
         self.markdown = report_markdown(
@@ -63,12 +68,12 @@ class FeedbackScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="feedback"):
-            verdict = Text(f"{self.report['verdict'].upper()}", style="bold")
+            verdict = Text(f"{self.report.verdict.upper()}", style="bold")
             verdict.append(
-                f"   {score_text(self.report['score'])} of 4   graded by {self.report['backend']}", style=""
+                f"   {score_text(self.report.score)} of 4   graded by {self.report.backend}", style=""
             )
             yield Static(verdict, id="verdict")
-            yield Static(score_bars(self.report["phases"]), id="chart")
+            yield Static(score_bars(self.report.phases), id="chart")
             yield Markdown(self.markdown.split("\n", 1)[1], id="report")
             yield Markdown("", id="discussion")
         yield Input(
@@ -86,7 +91,7 @@ class FeedbackScreen(Screen[None]):
 
         app: Any = self.app
         markdown, page = export_report(
-            self.interview.report and self.report,
+            self.report,
             app.settings.home / "reports",
             problem_title=self.problem_title,
             session_id=self.interview.session_id,

@@ -23,16 +23,15 @@ def report_text(past: PastSession, kb: Any) -> tuple[str, str]:
     from agent.study import study_guide
 
     problem = past.summary.problem
-    study = None
-    if problem not in kb.problems:  # practised with another knowledge folder: no titles to add
-        title, report = problem.replace("_", " "), past.report
-    else:
-        title = kb.problem_note(problem).title
-        report = None if past.report is None else report_with_titles(past.report, kb, problem)
-        if report is not None:  # the same study guide the feedback showed when it was new
-            study = study_guide(kb, problem, report, past.turns, past.grades)
-    if report is None:
+    # A problem the knowledge in use lacks was practised with another knowledge folder: no titles
+    # to add and no study guide to make.
+    known = problem in kb.problems
+    title = kb.problem_note(problem).title if known else problem.replace("_", " ")
+    if past.report is None:
         return title, ""
+    report = report_with_titles(past.report, kb, problem)
+    # The same study guide the feedback showed when it was new.
+    study = study_guide(kb, problem, report, past.turns, past.grades) if known else None
     markdown = report_markdown(report, problem_title=title, session_id=past.summary.session_id, study=study)
     return title, markdown.split("\n", 1)[1]  # the screen's own heading replaces the first line
 
