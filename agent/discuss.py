@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from agent.content.loader import KnowledgeBase
 from agent.export import escape_markdown
 from agent.grading.negation import content_stems
-from agent.grading.scale import LEVELS, score_text
+from agent.grading.scale import SCORE_NAMES, score_text
 from agent.ids import PHASE_TITLES, PHASES
 from agent.report_model import CriterionView, PhaseEntry, ShownReport
 from agent.study import solid_for_problem
@@ -96,7 +96,7 @@ def _phase_meant(question: str) -> str | None:
 def _level(score: float | None) -> str:
     if score is None:
         return "insufficient evidence (no answer addressed it)"
-    return f"{score:.0f} ({LEVELS[round(score)]})"
+    return f"{score:.0f} ({SCORE_NAMES[round(score)]})"
 
 
 def _explain_criterion(

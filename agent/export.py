@@ -6,7 +6,7 @@ import html
 import re
 from pathlib import Path
 
-from agent.grading.scale import INCOMPLETE, LEVELS, MIN_ASSESSED_PHASES, band, score_text
+from agent.grading.scale import INCOMPLETE, MIN_ASSESSED_PHASES, SCORE_NAMES, band, score_text
 from agent.report_model import CriterionView, Gap, PhaseEntry, ShownReport, Strength, StudyNote
 from agent.study import Exchange, NextBand, PhaseStudy, StudyGuide
 
@@ -148,7 +148,7 @@ def _phase_markdown(phase: PhaseStudy) -> list[str]:
 def _criterion_score(criterion: CriterionView) -> str:
     if criterion.insufficient_evidence:
         return "insufficient evidence"
-    return f"{criterion.score:.0f} ({LEVELS[int(criterion.score)]})"
+    return f"{criterion.score:.0f} ({SCORE_NAMES[int(criterion.score)]})"
 
 
 def _strength(s: Strength) -> str:

@@ -6,7 +6,7 @@ the project rely on these exact names. Content files are cross-checked against t
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, TypeGuard
 
 #: The seven interview phases, in interview order.
 PHASES: Final[tuple[str, ...]] = (
@@ -34,7 +34,7 @@ PHASE_TITLES: Final[dict[str, str]] = {
 
 #: Minutes per phase for each interview length. The 45-minute column is the contract's (docs/interfaces.md);
 #: the 60-minute column scales it by 4/3 and rounds so the phases still add up to 60.
-PHASE_MINUTES: Final[dict[int, dict[str, int]]] = {
+PHASE_MINUTES: Final[dict[Length, dict[str, int]]] = {
     45: {
         "clarify_requirements": 6,
         "frame_problem": 5,
@@ -104,4 +104,20 @@ REQUIRED_PROBLEMS: Final[tuple[str, ...]] = (
 
 # The score scale, the verdicts and their rules live in agent.grading.scale.
 
-LEVELS: Final[tuple[str, ...]] = ("junior", "senior", "staff")
+#: The level the candidate targets; it moves the verdict bar (agent.grading.scale.LEVEL_SHIFT).
+Level = Literal["junior", "senior", "staff"]
+LEVELS: Final[tuple[Level, ...]] = ("junior", "senior", "staff")
+
+#: Interview lengths in minutes: the columns of PHASE_MINUTES.
+Length = Literal[45, 60]
+LENGTHS: Final[tuple[Length, ...]] = (45, 60)
+
+
+def is_level(value: object) -> TypeGuard[Level]:
+    """True for one of LEVELS (for values from the command line, files and checkpoints)."""
+    return value in LEVELS
+
+
+def is_length(value: object) -> TypeGuard[Length]:
+    """True for one of LENGTHS."""
+    return value in LENGTHS

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from agent.content.loader import KnowledgeBase
 from agent.grading.models import CriterionGrade
 from agent.grading.scale import HIGHEST, NO_SIGNAL, is_solid, overall_score, verdict_for
-from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
+from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES, Length, Level
 from agent.report_model import CriterionView, Gap, PhaseEntry, Report, ShownReport, Strength, StudyNote
 from agent.state import PhaseResult
 from agent.study import solid_for_problem
@@ -39,8 +39,8 @@ def build_report(
     kb: KnowledgeBase,
     *,
     problem: str,
-    level: str,
-    length: int,
+    level: Level,
+    length: Length,
     phase_results: Mapping[str, PhaseResult],
     topics_seen: Sequence[str],
     backend: str,

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from agent.grading.models import CriterionGrade
 from agent.grading.scale import Verdict
+from agent.ids import Level
 from agent.state import JSONObject
 
 
@@ -130,7 +131,7 @@ class _Report(_Frozen, Generic[CriterionT]):
     score: float | None
     verdict: Verdict
     assessed_phases: int
-    level: str
+    level: Level
     phases: list[PhaseEntry[CriterionT]]
     strengths: list[Strength]
     gaps: list[Gap]

@@ -22,13 +22,13 @@ from agent.engines.offline import OfflineEngine
 from agent.errors import UsageError
 from agent.followups import FollowUpSelector, TopicMatcher
 from agent.grading.offline import OfflineGrader
-from agent.ids import LEVELS, PHASE_MINUTES, WRAP_UP
+from agent.ids import LEVELS, WRAP_UP, Length, Level, is_length, is_level
 from agent.report_model import Report
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex, Progress
 from agent.search.service import embedding_cache, index_later, load_kb, ready_index
 from agent.session_lock import SessionLock
-from agent.state import Turn
+from agent.state import InterviewInput, Turn
 from agent.transcript import TranscriptWriter, lock_path, read_transcript, transcript_path
 
 CHECKPOINTS = "checkpoints.sqlite"
@@ -205,9 +205,9 @@ class Interview:
             raise UsageError(
                 f"unknown problem {problem!r} (expected one of: {', '.join(sorted(context.kb.problems))})"
             )
-        if level not in LEVELS:
+        if not is_level(level):
             raise UsageError(f"unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
-        if length not in PHASE_MINUTES:
+        if not is_length(length):
             raise UsageError(f"interview length must be 45 or 60 minutes, not {length}")
         session_id = session_id or _new_session_id(problem)
         interview = cls(context, home, session_id, checkpointer, durable)
@@ -231,11 +231,15 @@ class Interview:
         interview._begin(problem, level, length, on_token)
         return interview
 
-    def _begin(self, problem: str, level: str, length: int, on_token: OnToken | None) -> None:
+    def _begin(self, problem: str, level: Level, length: Length, on_token: OnToken | None) -> None:
         """Run the graph's first step: the opening question, and the session's first checkpoint."""
-        self._run(
-            {"session_id": self.session_id, "problem": problem, "level": level, "length": length}, on_token
-        )
+        start: InterviewInput = {
+            "session_id": self.session_id,
+            "problem": problem,
+            "level": level,
+            "length": length,
+        }
+        self._run(start, on_token)
 
     @classmethod
     def resume(

@@ -9,15 +9,22 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
+from agent.ids import Length, Level
+
 #: A JSON object as `json.dumps` takes it: what the checkpoint and the transcript hold of a model.
 JSONObject = dict[str, object]
 
 Role = Literal["interviewer", "candidate"]
 Action = Literal["answer", "hint", "skip", "end"]
 
-#: The kind of the candidate turn each action records. The interviewer's turn kinds are the keys of
-#: `instructions` in agent/llm/prompts/interviewer.yaml.
-CANDIDATE_KINDS: dict[Action, str] = {
+#: What an interviewer's message does: the keys of `instructions` in agent/llm/prompts/interviewer.yaml.
+InterviewerKind = Literal["opening", "followup", "challenge", "hint", "curveball", "wrap_up", "closing"]
+#: What a candidate's turn was: one per action (CANDIDATE_KINDS).
+CandidateKind = Literal["answer", "hint_request", "skip", "end"]
+TurnKind = InterviewerKind | CandidateKind
+
+#: The kind of the candidate turn each action records.
+CANDIDATE_KINDS: dict[Action, CandidateKind] = {
     "answer": "answer",
     "hint": "hint_request",
     "skip": "skip",
@@ -31,7 +38,7 @@ class Turn(TypedDict):
     role: Role
     phase: str  # a phase id or "wrap_up"
     text: str
-    kind: str  # opening, followup, challenge, hint, curveball, wrap_up, closing; or CANDIDATE_KINDS
+    kind: TurnKind
     at_s: float  # interview clock when the message was sent, in seconds
     engine: NotRequired[str]  # interviewer turns: the engine that wrote it (offline or openai:<model>)
     topic: NotRequired[str]  # follow-ups: the topic probed
@@ -79,8 +86,8 @@ class InterviewInput(TypedDict):
 
     session_id: str
     problem: str
-    level: str  # junior | senior | staff
-    length: int  # 45 or 60 minutes
+    level: Level
+    length: Length
 
 
 class InterviewState(InterviewInput):

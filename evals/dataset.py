@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import ContentError, UsageError
-from agent.ids import PHASES, TOPICS
+from agent.ids import PHASES, TOPICS, Length, Level, is_length, is_level
 from agent.transcript import read_transcript
 
 DATASET_DIR = Path(__file__).resolve().parent / "dataset"
@@ -132,8 +132,8 @@ class Case:
     id: str
     path: Path
     problem: str
-    level: str
-    length: int
+    level: Level
+    length: Length
     labels: Labels
     inputs: tuple[CandidateInput, ...]
 
@@ -195,12 +195,15 @@ def load_case(folder: Path) -> Case:
         inputs = candidate_inputs(events)
     except (KeyError, ValueError, TypeError) as exc:
         raise ContentError(transcript, None, f"bad candidate turn ({exc})") from None
+    level, length = header.get("level", "senior"), header.get("length", 45)
+    if not is_level(level) or not is_length(length):
+        raise ContentError(transcript, None, f"unknown level {level!r} or length {length!r} in the header")
     case = Case(
         id=folder.name,
         path=folder,
         problem=str(header.get("problem")),
-        level=str(header.get("level", "senior")),
-        length=int(header.get("length", 45)),
+        level=level,
+        length=length,
         labels=labels,
         inputs=inputs,
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from agent.context import InterviewContext
 from agent.engines.base import Engine
-from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP
+from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP, Length
 from agent.nodes.conversation import followup_choices
 from agent.session import Interview, Toolkit, build_context
 from agent.state import GradeRecord, Turn
@@ -175,7 +175,7 @@ def covered_repeats(turns: Sequence[Turn], grades: Sequence[GradeRecord]) -> lis
     return repeats
 
 
-def phase_flow(turns: Sequence[Turn], length: int, dropped: int) -> PhaseFlow:
+def phase_flow(turns: Sequence[Turn], length: Length, dropped: int) -> PhaseFlow:
     """Phases visited in order, and no probing of a phase after its time budget was spent."""
     seen: list[str] = []
     for turn in turns:

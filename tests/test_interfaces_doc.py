@@ -25,10 +25,10 @@ from agent.grading.scale import (
     LEVEL_SHIFT,
     LOWEST,
     MIN_ASSESSED_PHASES,
+    SCORE_NAMES,
     VERDICTS,
     verdict_for,
 )
-from agent.grading.scale import LEVELS as SCORE_LEVELS
 from agent.ids import LEVELS, PHASE_MINUTES, PHASE_TITLES, PHASES, REQUIRED_PROBLEMS, TOPICS
 from agent.llm.prompts import load_prompt
 from agent.state import CANDIDATE_KINDS, Role
@@ -113,7 +113,7 @@ def test_topics_and_required_problems_are_the_codes() -> None:
 
 
 def test_score_scale_is_the_codes() -> None:
-    assert {int(r[0]): r[1] for r in _rows("table: scores")} == SCORE_LEVELS
+    assert {int(r[0]): r[1] for r in _rows("table: scores")} == SCORE_NAMES
 
 
 def test_verdicts_start_where_the_doc_says_at_each_level() -> None:

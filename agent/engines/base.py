@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from agent.content.schemas import Criterion
 from agent.grading.models import AnswerGrade
+from agent.state import InterviewerKind
 
 if TYPE_CHECKING:
     from agent.content.loader import KnowledgeBase
@@ -19,7 +20,7 @@ OnToken = Callable[[str], None]
 class TurnPlan:
     """What the interviewer's next message must do; the engine decides how to say it."""
 
-    kind: str  # opening | followup | challenge | hint | curveball | wrap_up | closing
+    kind: InterviewerKind
     phase: str
     phase_title: str
     problem_title: str

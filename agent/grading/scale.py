@@ -22,7 +22,8 @@ from typing import Final, Literal
 
 from agent.grading.models import AnswerGrade, CriterionGrade
 
-LEVELS: Final[dict[int, str]] = {1: "no signal / poor", 2: "weak", 3: "solid", 4: "strong"}
+#: What each score means (not to be confused with agent.ids.LEVELS, the candidate's target level).
+SCORE_NAMES: Final[dict[int, str]] = {1: "no signal / poor", 2: "weak", 3: "solid", 4: "strong"}
 LOWEST: Final = 1.0
 HIGHEST: Final = 4.0
 #: The score a criterion needs to count as shown (the moving-on rule, coverage, strengths).

@@ -9,7 +9,7 @@ from agent.context import InterviewContext
 from agent.engines.base import TurnPlan
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES, WRAP_UP
 from agent.policy import turn_salt
-from agent.state import InterviewState, Turn
+from agent.state import InterviewerKind, InterviewState, Turn
 
 
 def next_phase(phase: str) -> str:
@@ -78,7 +78,7 @@ def interviewer_turn(
 
 
 def plan_for(
-    ctx: InterviewContext, state: InterviewState, kind: str, question: str, **extra: object
+    ctx: InterviewContext, state: InterviewState, kind: InterviewerKind, question: str, **extra: object
 ) -> TurnPlan:
     """A turn plan with the fields every turn shares filled in."""
     phase = state["phase"]

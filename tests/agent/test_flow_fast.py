@@ -91,10 +91,10 @@ def test_a_whole_interview_reports_the_scripted_level_and_its_verdict(
         interview.play({phase: [ANSWER] for phase in PHASES}, seconds=lambda text: 60)
         report = interview.report
         assert report is not None
-        assert [p["phase"] for p in report["phases"]] == list(PHASES)
-        assert all(p["assessed"] and p["score"] == score for p in report["phases"])
-        assert report["score"] == score
-        assert report["verdict"] == verdict_for(score, "senior", len(PHASES))
+        assert [p.phase for p in report.phases] == list(PHASES)
+        assert all(p.assessed and p.score == score for p in report.phases)
+        assert report.score == score
+        assert report.verdict == verdict_for(score, "senior", len(PHASES))
         assert [t["phase"] for t in interview.values()["turns"]][-1] == WRAP_UP
 
 
@@ -106,9 +106,9 @@ def test_ending_early_leaves_the_rest_unassessed_and_the_verdict_incomplete(
     interview.send(action="end")
     report = interview.report
     assert report is not None
-    assessed = {p["phase"]: p["assessed"] for p in report["phases"]}
+    assessed = {p.phase: p.assessed for p in report.phases}
     assert assessed[PHASES[0]] and not any(assessed[p] for p in PHASES[1:])
-    assert report["verdict"] == INCOMPLETE
+    assert report.verdict == INCOMPLETE
 
 
 def test_an_interview_resumes_from_its_checkpoint_file(fake_toolkit: Any, tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ async def test_start_interview_feedback_and_back_to_history(fake_toolkit: Any, t
         await take(pilot, app, "f10")
         feedback = app.screen
         assert isinstance(feedback, FeedbackScreen)
-        assessed = [p["phase"] for p in feedback.report["phases"] if p["assessed"]]
+        assessed = [p.phase for p in feedback.report.phases if p.assessed]
         assert assessed == [interview.values()["turns"][1]["phase"]] == [PHASES[0]]
         await pilot.press("h")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from agent.grading.scale import colour
-from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
+from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES, Length
 
 
 def clock(seconds: float) -> str:
@@ -24,7 +24,7 @@ class PhasePanel(Static):
         self,
         *,
         phase: str,
-        length: int,
+        length: Length,
         phase_elapsed: float,
         total_elapsed: float,
         coverage: Mapping[str, tuple[str, float | None]],
