@@ -283,29 +283,15 @@ def test_json_documents_have_the_documented_keys_and_types(
     answer = tmp_path / "answer.txt"
     answer.write_text(ANSWER, encoding="utf-8")
     monkeypatch.setattr(agent.bench, "STEPS", {"index": _fake_measurement})
+    one_answer = ["--problem", "payment_fraud_detection", "--phase", "evaluation"]
+    one_answer += ["--answer-file", str(answer)]
     # One run per command with --json, in order (`eval add` copies the interview's session).
     samples = {
         "mlsd kb build": ["kb", "build"],
         "mlsd kb search": ["kb", "search", "a new user with no history"],
         "mlsd kb check": ["kb", "check"],
-        "mlsd grade": [
-            "grade",
-            "--problem",
-            "payment_fraud_detection",
-            "--phase",
-            "evaluation",
-            "--answer-file",
-            str(answer),
-        ],
-        "mlsd followups": [
-            "followups",
-            "--problem",
-            "payment_fraud_detection",
-            "--phase",
-            "evaluation",
-            "--answer-file",
-            str(answer),
-        ],
+        "mlsd grade": ["grade", *one_answer],
+        "mlsd followups": ["followups", *one_answer],
         "mlsd interview": [
             "interview",
             "--problem",
