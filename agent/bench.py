@@ -386,6 +386,7 @@ def measure_prompt_tokens(settings: Settings, home: Path) -> dict[str, Any]:
     """Prompt tokens of the scripted interview on the LLM engine (from the recorded cassette), and
     of a naive design that sends every phase's rubric and the whole history with each call."""
     from agent.engines.llm import render_rubric
+    from agent.engines.registry import LLM
     from agent.ids import PHASES
     from agent.llm.prompts import load_prompt
     from agent.search.service import load_kb
@@ -393,7 +394,7 @@ def measure_prompt_tokens(settings: Settings, home: Path) -> dict[str, Any]:
 
     eval_settings = _in(home, settings)
     run = run_suite(
-        eval_settings, RunOptions(backend="openai", model="stub-model", cases=[BENCH_CASE], concurrency=1)
+        eval_settings, RunOptions(backend=LLM, model="stub-model", cases=[BENCH_CASE], concurrency=1)
     )
     result = run.cases[0]
     ours = int(result.usage["prompt_tokens"])

@@ -155,14 +155,6 @@ def _timeout(text: str) -> float:
     return seconds
 
 
-def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> str:
-    """`--backend` wins, else `openai` if OPENAI_API_KEY is set, else `offline` (docs/interfaces.md)."""
-    env = os.environ if env is None else env
-    if flag:
-        return flag
-    return "openai" if env.get("OPENAI_API_KEY", "").strip() else "offline"
-
-
 def requested_kill_point(env: Mapping[str, str] | None = None) -> str:
     """The crash point a test asked for with MLSD_TEST_KILL_AFTER ("" for none): see agent/crashpoint.py."""
     env = os.environ if env is None else env

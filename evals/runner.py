@@ -8,10 +8,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from agent.config import DEFAULT_MODEL, LLMSettings, Settings
 from agent.engines.base import Engine
+from agent.engines.registry import OFFLINE, Backend, make_engine, uses_llm
 from agent.errors import MlsdError
 from agent.session import Toolkit, build_context
 from evals.cassette import Cassette
@@ -34,7 +34,7 @@ class EvalError(MlsdError):
 class RunOptions:
     """What to run and how."""
 
-    backend: Literal["offline", "openai"] = "offline"
+    backend: Backend = OFFLINE
     model: str | None = None
     record: bool = False
     concurrency: int = 4
@@ -46,8 +46,8 @@ class RunOptions:
     @property
     def engine_key(self) -> str:
         """Names the baseline and the cassettes: `offline` or `openai-<model>`."""
-        if self.backend == "offline":
-            return "offline"
+        if not uses_llm(self.backend):
+            return self.backend
         return "openai-" + re.sub(r"[^A-Za-z0-9._-]+", "_", self.model or DEFAULT_MODEL)
 
 
@@ -97,8 +97,8 @@ def run_suite(
     return RunResult(
         engine=options.engine_key,
         backend=options.backend,
-        model=options.model or (DEFAULT_MODEL if options.backend == "openai" else None),
-        mode="record" if options.record else "replay" if options.backend == "openai" else "offline",
+        model=options.model or (DEFAULT_MODEL if uses_llm(options.backend) else None),
+        mode="record" if options.record else "replay" if uses_llm(options.backend) else "offline",
         knowledge_dir=str(settings.knowledge_dir),
         rubrics_dir=str(settings.rubrics_dir),
         cases=results,
@@ -112,15 +112,9 @@ def run_suite(
 
 def _engine_for(case: Case, toolkit: Toolkit, options: RunOptions) -> tuple[Engine, Cassette | None]:
     """The case's own engine (its usage is counted per case), with a cassette for the LLM."""
-    if options.backend == "offline":
-        from agent.engines.offline import OfflineEngine
-
-        return OfflineEngine(toolkit.grader), None
+    if not uses_llm(options.backend):
+        return make_engine(options.backend, toolkit), None
     import httpx2 as httpx
-    import openai
-
-    from agent.engines.llm import LLMEngine
-    from agent.llm.client import LLMClient
 
     if options.record:
         settings = LLMSettings.from_env(model=options.model)
@@ -130,14 +124,9 @@ def _engine_for(case: Case, toolkit: Toolkit, options: RunOptions) -> tuple[Engi
         )
     path = options.cassettes / options.engine_key / f"{case.id}.json"
     cassette = Cassette(path, "record" if options.record else "replay", {}, httpx.HTTPTransport())
-    sdk = openai.OpenAI(
-        api_key=settings.api_key,
-        base_url=settings.base_url,
-        timeout=settings.timeout_s,
-        max_retries=0,
-        http_client=httpx.Client(transport=cassette),
+    engine = make_engine(
+        options.backend, toolkit, settings=settings, http_client=httpx.Client(transport=cassette)
     )
-    engine = LLMEngine(settings, client=LLMClient(settings, client=sdk))
     cassette.prompt_versions = engine.prompt_versions
     return engine, cassette
 

@@ -110,9 +110,9 @@ class MlsdApp(App[None]):
 
     def engine_label(self) -> str:
         """What the user sees as the engine."""
-        return (
-            "offline engine" if self.backend == "offline" else f"LLM engine: {self.model or 'default model'}"
-        )
+        from agent.engines.registry import engine_label
+
+        return engine_label(self.backend, self.model)
 
     def fail(self, what: str, error: BaseException, todo: str = RESUME_TODO) -> None:
         """Something the app cannot go on from: leave with exit code 1 and one line saying what to do."""

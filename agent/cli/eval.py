@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.cli.output import print_json, settings_from_args, stderr
-from agent.config import resolve_backend
+from agent.engines.registry import add_backend_option, resolve_backend, uses_llm
 from agent.errors import UsageError
 
 REGRESSION = 3
@@ -29,11 +29,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
     )
     parser.add_argument("--json", action="store_true", help="print the run and the gate as JSON")
-    parser.add_argument(
-        "--backend",
-        choices=("offline", "openai"),
-        help="default: openai if OPENAI_API_KEY is set, else offline",
-    )
+    add_backend_option(parser)
     parser.add_argument("--model", help="the LLM engine's model (env MLSD_MODEL); names its cassettes")
     parser.add_argument(
         "--record",
@@ -72,12 +68,12 @@ def run_eval(args: argparse.Namespace) -> int:
     from evals.runner import CASSETTES_DIR, RunOptions, run_suite
 
     backend = resolve_backend(args.backend)
-    if args.record and backend != "openai":
+    if args.record and not uses_llm(backend):
         raise UsageError("--record records LLM calls: use it with --backend openai and a live server")
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     options = RunOptions(
-        backend=backend,  # type: ignore[arg-type]
+        backend=backend,
         model=args.model,
         record=args.record,
         concurrency=args.concurrency,

@@ -8,11 +8,10 @@ from typing import Any
 
 from agent.cli.inputs import read_answer, read_answer_script
 from agent.cli.output import print_json, settings_from_args, stderr
-from agent.config import resolve_backend
-from agent.engines.factory import BACKENDS, make_engine
+from agent.engines.registry import add_backend_option, make_engine, resolve_backend
 from agent.errors import MlsdError, UsageError, storage_message
 from agent.grading.scale import score_text
-from agent.ids import LEVELS, PHASES
+from agent.ids import LENGTHS, LEVELS, PHASES
 from agent.report import report_with_titles
 from agent.report_model import CriterionView, ShownReport, to_json
 
@@ -21,9 +20,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add `grade`, `followups` and `interview` to the parser."""
     engine = argparse.ArgumentParser(add_help=False)
     group = engine.add_argument_group("engine")
-    group.add_argument(
-        "--backend", choices=BACKENDS, help="default: openai if OPENAI_API_KEY is set, else offline"
-    )
+    add_backend_option(group)
     group.add_argument("--model", help="the LLM engine's model (env MLSD_MODEL)")
 
     grade = commands.add_parser(
@@ -49,7 +46,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     interview.add_argument("--problem", required=True, help="problem id")
     interview.add_argument("--answers", required=True, help="YAML file: phase ids mapped to lists of answers")
     interview.add_argument("--level", choices=LEVELS, default="senior", help="target level (default senior)")
-    interview.add_argument("--length", type=int, choices=(45, 60), default=45, help="minutes (default 45)")
+    interview.add_argument("--length", type=int, choices=LENGTHS, default=45, help="minutes (default 45)")
     interview.add_argument(
         "--session-id", help="use this session id; if it exists (e.g. after a crash), continue that session"
     )

@@ -7,10 +7,9 @@ import sys
 from typing import Any
 
 from agent.cli.output import settings_from_args
-from agent.config import resolve_backend
-from agent.engines.factory import BACKENDS
+from agent.engines.registry import add_backend_option, resolve_backend, uses_llm
 from agent.errors import UsageError
-from agent.ids import LEVELS
+from agent.ids import LENGTHS, LEVELS
 
 LATEST = "latest"
 
@@ -26,10 +25,8 @@ def add_practice_arguments(parser: argparse.ArgumentParser) -> None:
         help="resume a session (default: the latest unfinished one)",
     )
     parser.add_argument("--level", choices=LEVELS, default="senior", help="target level (default senior)")
-    parser.add_argument("--length", type=int, choices=(45, 60), default=45, help="minutes (default 45)")
-    parser.add_argument(
-        "--backend", choices=BACKENDS, help="default: openai if OPENAI_API_KEY is set, else offline"
-    )
+    parser.add_argument("--length", type=int, choices=LENGTHS, default=45, help="minutes (default 45)")
+    add_backend_option(parser)
     parser.add_argument("--model", help="the LLM engine's model (env MLSD_MODEL)")
 
 
@@ -58,7 +55,7 @@ def run_practice(args: argparse.Namespace) -> int:
             "set MLSD_HOME (or --home) to a folder you can write to"
         ) from None
     backend = resolve_backend(getattr(args, "backend", None))
-    if backend == "openai":
+    if uses_llm(backend):
         from agent.config import LLMSettings
 
         LLMSettings.from_env(model=args.model)  # a missing key is reported here, before the screen opens

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agent.content.loader import validate_model
 from agent.content.schemas import Criterion
 from agent.engines.base import OnToken, TurnPlan, Usage
+from agent.engines.registry import OFFLINE
 from agent.grading.models import AnswerGrade
 from agent.grading.offline import OfflineGrader
 
@@ -111,7 +112,7 @@ def compose_turn(templates: Templates, plan: TurnPlan) -> str:
 class OfflineEngine:
     """Interviewer turns from the notes' questions and templates; grades from rubric evidence."""
 
-    name = "offline"
+    name = OFFLINE
 
     def __init__(self, grader: OfflineGrader, templates: Templates | None = None) -> None:
         self.prompt_versions: dict[str, str] = {}

@@ -205,11 +205,22 @@ class _Backoff(wait_base):
 class LLMClient:
     """Chat Completions calls with retries, format negotiation and usage accounting."""
 
-    def __init__(self, settings: LLMSettings, client: openai.OpenAI | None = None) -> None:
+    def __init__(
+        self,
+        settings: LLMSettings,
+        client: openai.OpenAI | None = None,
+        *,
+        http_client: httpx2.Client | None = None,
+    ) -> None:
         self.settings = settings
         # The SDK's own retries are off: tenacity does them, with our bounds and our messages.
+        # `http_client` carries a transport of the caller's (the eval suite's cassettes).
         self.client = client or openai.OpenAI(
-            api_key=settings.api_key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=0
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            timeout=settings.timeout_s,
+            max_retries=0,
+            http_client=http_client,
         )
         self.server_key = (settings.base_url or "https://api.openai.com/v1", settings.model)
         self.retries = 0

@@ -126,12 +126,12 @@ class InterviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="interviewer")
     def _open(self) -> None:
-        from agent.engines.factory import make_engine
+        from agent.engines.registry import make_engine, uses_llm
         from agent.errors import MlsdError
         from agent.session import Interview, build_context
 
         app: Any = self.app
-        preview = not self.session_id and app.backend == "offline"
+        preview = not self.session_id and not uses_llm(app.backend)
         try:
             if preview:
                 # The offline opening is a pure function of the notes: show it while the rest loads.
@@ -439,7 +439,9 @@ class InterviewScreen(Screen[None]):
         self.app.push_screen(ProblemModal(note.title, note.prompt))
 
     def _on_llm(self) -> bool:
-        return self.interview is not None and self.interview.context.engine.name != "offline"
+        from agent.engines.registry import OFFLINE
+
+        return self.interview is not None and self.interview.context.engine.name != OFFLINE
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer "continue offline" only while an LLM engine is in use."""
@@ -456,8 +458,9 @@ class InterviewScreen(Screen[None]):
         from agent.engines.offline import OfflineEngine
 
         context = self.interview.context
-        self.interview.context = replace(context, engine=OfflineEngine(context.grader))
-        self.interview.transcript.write("engine_changed", engine="offline", reason="the LLM failed")
+        offline = OfflineEngine(context.grader)
+        self.interview.context = replace(context, engine=offline)
+        self.interview.transcript.write("engine_changed", engine=offline.name, reason="the LLM failed")
         self.refresh_bindings()
         self.notify("Continuing on the offline engine. Earlier grades keep the LLM's label.", timeout=8)
 
