@@ -209,7 +209,7 @@ class Interview:
             raise UsageError(f"unknown level {level!r} (expected one of: {', '.join(LEVELS)})")
         if not is_length(length):
             raise UsageError(f"interview length must be 45 or 60 minutes, not {length}")
-        session_id = session_id or _new_session_id(problem)
+        session_id = session_id or new_session_id(problem)
         interview = cls(context, home, session_id, checkpointer, durable)
         if interview.values() or interview.transcript_path.is_file():
             raise UsageError(f"session {session_id!r} already exists; resume it instead")
@@ -404,7 +404,8 @@ def scripted_seconds(text: str) -> float:
     return 30.0 + 0.4 * word_count(text)
 
 
-def _new_session_id(problem: str) -> str:
+def new_session_id(problem: str) -> str:
+    """A fresh session id: when, which problem, and six random hex digits."""
     import time
 
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{problem.split('_')[0]}-{uuid.uuid4().hex[:6]}"

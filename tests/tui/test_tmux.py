@@ -71,7 +71,8 @@ def test_practice_in_a_real_terminal(bundled_settings: Settings, toolkit: object
         _quit(session)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    transcripts = sorted((home / "sessions").glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    transcripts = sorted((home / "sessions").glob("*.jsonl"), key=lambda p: p.name)
+    # Sent before the interviewer had loaded, and the app quit right after: the answer is saved.
     assert "clicks reward clickbait" in transcripts[-1].read_text(encoding="utf-8")
 
 
@@ -89,6 +90,8 @@ def _quit(session: str) -> None:
 
 
 def _start(home: Path, problem: str) -> str:
+    _EARLIER.clear()
+    _EARLIER.update(p.name for p in (home / "sessions").glob("*.jsonl"))
     session = f"mlsd-test-{uuid.uuid4().hex[:6]}"
     command = f"{sys.executable} -m agent.cli.main practice --problem {problem} --home {home}"
     env = {**os.environ, "TERM": "xterm-256color", "ANONYMIZED_TELEMETRY": "False"}
@@ -102,8 +105,16 @@ def _start(home: Path, problem: str) -> str:
 
 
 def _events(home: Path) -> list[dict[str, Any]]:
-    latest = max((home / "sessions").glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-    return [json.loads(line) for line in latest.read_text(encoding="utf-8").splitlines() if line]
+    """The events of the session the test started (the newest: ids begin with the time), or none
+    yet: an answer sent while the interviewer loads comes before the session's file."""
+    found = sorted((home / "sessions").glob("*.jsonl"), key=lambda p: p.name)
+    if not found or found[-1].name in _EARLIER:
+        return []
+    return [json.loads(line) for line in found[-1].read_text(encoding="utf-8").splitlines() if line]
+
+
+#: Transcripts that were there before the current test's app started (other tests' sessions).
+_EARLIER: set[str] = set()
 
 
 def _last_reply_word(home: Path) -> str:
@@ -136,9 +147,13 @@ def test_resize_keeps_the_chat_at_its_end_and_pastes_and_fast_keys_arrive_whole(
             subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
             _wait_for(session, f"Answer number {n}")
             deadline = time.monotonic() + 30
-            while len([e for e in _events(home) if e["event"] == "turn"]) < 2 * n + 3:
-                assert time.monotonic() < deadline, "the interviewer never replied"
+            while (
+                not (home / "sessions").is_dir()
+                or len([e for e in _events(home) if e["event"] == "turn"]) < 2 * n + 3
+            ):
+                assert time.monotonic() < deadline, f"the interviewer never replied:\n{_screen(session)}"
                 time.sleep(0.25)
+            _wait_for(session, _last_reply_word(home))  # on screen too: the candidate reads it first
         last = _last_reply_word(home)
         _wait_for(session, last)
         for width, height in ((80, 24), (120, 40), (90, 30)):

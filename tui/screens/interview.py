@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -14,7 +15,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Markdown, ProgressBar, Static
 
 from agent.cli.inputs import MAX_ANSWER_CHARS
-from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
+from agent.ids import LENGTHS, PHASE_MINUTES, PHASE_TITLES, PHASES, is_length
+from agent.state import Turn
 from tui.widgets.answer_box import AnswerBox
 from tui.widgets.chat import ACTIONS, ChatLog, InterviewerMessage
 from tui.widgets.phase_panel import PhasePanel, clock
@@ -23,12 +25,17 @@ from tui.widgets.phase_panel import PhasePanel, clock
 NARROW = 100
 
 
-def _offline_opening(kb: Any, problem: str) -> str:
-    """The offline engine's first message for a problem, from the notes and templates alone."""
+def _offline_opening(kb: Any, problem: str, session_id: str) -> str:
+    """The offline engine's first message in a session, from the notes and templates alone: the
+    words the graph will record (the same plan and the same salt)."""
+    from dataclasses import replace
+
     from agent.engines.base import opening_plan
     from agent.engines.offline import compose_turn, load_templates
+    from agent.policy import turn_salt
 
-    return compose_turn(load_templates(), opening_plan(kb, problem))
+    plan = replace(opening_plan(kb, problem), salt=turn_salt(session_id, 0))
+    return compose_turn(load_templates(), plan)
 
 
 class ProblemModal(ModalScreen[None]):
@@ -48,6 +55,9 @@ class ProblemModal(ModalScreen[None]):
     async def action_dismiss(self, result: None = None) -> None:
         """Close the modal."""
         self.dismiss(result)
+
+
+ANSWER_PLACEHOLDER = "Your answer. Enter sends, Ctrl+J adds a new line."
 
 
 class InterviewScreen(Screen[None]):
@@ -88,6 +98,15 @@ class InterviewScreen(Screen[None]):
         self._streamed = ""
         # Set once the answer box is ready: loading is not the candidate's time.
         self._asked_at: float | None = None
+        # A new offline session takes its first answer as soon as the opening is shown, before the
+        # graph and the index have loaded. The answer is held here and the loading worker sends it
+        # itself once the interview exists: so it is saved even if the candidate quits meanwhile
+        # (the process waits for its workers). `_hold_open` says the worker has not taken it yet.
+        self._early = False
+        self._hold_lock = threading.Lock()
+        self._hold_open = False
+        self._pending: tuple[str, str, float] | None = None
+        self._open_done = False  # `_opened` ran: answers go to the interviewer directly
         self._panel_wanted: bool | None = None  # the candidate's choice (F8); None: by the width
         self._draft_saved = ""  # the draft file's text as last written
         self._box_text = ""  # the answer box's text as last changed
@@ -124,19 +143,21 @@ class InterviewScreen(Screen[None]):
 
     # ------------------------------------------------------------------ workers
 
-    @work(thread=True, exclusive=True, group="interviewer")
+    @work(thread=True, exclusive=True, group="opening")  # not "interviewer": it starts the first send
     def _open(self) -> None:
         from agent.engines.registry import make_engine, uses_llm
         from agent.errors import MlsdError
-        from agent.session import Interview, build_context
+        from agent.session import Interview, build_context, new_session_id
 
         app: Any = self.app
         preview = not self.session_id and not uses_llm(app.backend)
+        new_id = new_session_id(self.problem or "") if not self.session_id else None
         try:
-            if preview:
+            if preview and new_id is not None:
                 # The offline opening is a pure function of the notes: show it while the rest loads.
-                opening = _offline_opening(app.knowledge(), self.problem or "")
+                opening = _offline_opening(app.knowledge(), self.problem or "", new_id)
                 self.app.call_from_thread(self._on_token, opening)
+                self.app.call_from_thread(self._preview_shown)
             toolkit = app.toolkit()
             engine = make_engine(app.backend, toolkit, model=app.model)
             context = build_context(toolkit, engine, auto_advance=True)
@@ -150,8 +171,11 @@ class InterviewScreen(Screen[None]):
                     problem=self.problem or "",
                     level=self.level,
                     length=self.length,
+                    session_id=new_id,
                     model=getattr(engine, "model", None),
-                    on_token=self._token_from_thread,
+                    # An opening already shown needs no streaming, and a candidate who quits while
+                    # it is written must not break the writing of the session (no screen to stream to).
+                    on_token=None if preview else self._token_from_thread,
                 )
         except MlsdError as exc:
             self.app.call_from_thread(self._open_failed, str(exc))
@@ -162,9 +186,25 @@ class InterviewScreen(Screen[None]):
         # The opening is on screen: now fill the index and load the model while the candidate reads.
         self._build_started = time.monotonic()
         toolkit.finish_loading(progress=self._build_progress_from_thread)
-        if self.interview.notice:
-            self.app.call_from_thread(self.notify, self.interview.notice, severity="warning", timeout=20)
-        self.app.call_from_thread(self._opened)
+        with self._hold_lock:  # from here on answers go to the interviewer, not to the hold
+            held, self._pending, self._hold_open = self._pending, None, False
+        sent: list[Turn] | None = None
+        failure: tuple[str, str] | None = None
+        if held is not None:  # answered while loading: send it now, from this thread (see __init__)
+            action, text, seconds = held
+            try:
+                sent = self.interview.send(text, action=action, seconds=seconds)
+            except MlsdError as exc:
+                failure = (text, str(exc))
+            except Exception as exc:  # unexpected: the answer is kept all the same
+                failure = (text, f"Unexpected error: {type(exc).__name__}: {exc}")
+        try:
+            if self.interview.notice:
+                self.app.call_from_thread(self.notify, self.interview.notice, severity="warning", timeout=20)
+            self.app.call_from_thread(self._opened, sent, failure)
+        except Exception:  # the candidate quit while this loaded: the session is saved, no screen is left
+            if self.app.is_running:
+                raise
 
     @work(thread=True, exclusive=True, group="interviewer")
     def _send(self, action: str, text: str, seconds: float) -> None:
@@ -209,13 +249,28 @@ class InterviewScreen(Screen[None]):
             self._streamed += token
             self._streaming.update(self._streamed)
 
-    def _opened(self) -> None:
+    def _preview_shown(self) -> None:
+        """The opening is on screen: the candidate may answer now; the answer waits for the graph."""
+        if self.interview is not None:
+            return
+        with self._hold_lock:
+            self._hold_open = True
+        self._early = True
+        self._asked_at = self._now()
+        self._set_busy(False)
+        self.query_one(AnswerBox).placeholder = ANSWER_PLACEHOLDER
+        self._refresh_panel()
+
+    def _opened(self, sent: list[Turn] | None = None, failure: tuple[str, str] | None = None) -> None:
+        """The interview is loaded (and an answer held while it loaded was sent: `sent`, or
+        `failure` with its text and why)."""
+        self._open_done = True
         values = self.interview.values()
         self.problem = values["problem"]
         self.length = values["length"]
         chat = self.query_one(ChatLog)
-        if self._streaming is not None:  # new: make sure the whole first message is shown
-            self._streaming.update(values["turns"][-1]["text"])
+        if self._streaming is not None:  # new: the whole opening as recorded (an early answer's
+            self._streaming.update(values["turns"][0]["text"])  # reply may follow it already)
         else:  # resumed: show the history
             for turn in values["turns"]:
                 chat.add_turn(turn)
@@ -227,23 +282,39 @@ class InterviewScreen(Screen[None]):
 
         box = self.query_one(AnswerBox)
         draft = load_draft(self.interview.home, self.interview.session_id)
-        if draft:  # the answer left unsent last time, before anything typed while loading
+        self._draft_saved = draft
+        if draft and self.session_id:  # resumed: the answer left unsent last time, before anything
+            # typed while loading (a new session's draft is only what the box holds already)
             box.text = f"{draft}\n\n{box.text}" if box.text.strip() else draft
             box.move_cursor(box.document.end)
-        self._draft_saved = draft
-        self._asked_at = self._now()
+        box.placeholder = ANSWER_PLACEHOLDER
+        if sent is not None:
+            self._sent(sent)
+            return
+        if failure is not None:
+            self._send_failed(*failure)
+            return
+        if not self._early:  # the clock of an early opening already runs
+            self._asked_at = self._now()
         self._set_busy(False)
-        box.placeholder = "Your answer. Enter sends, Ctrl+J adds a new line."
         self._refresh_panel()
 
     def _open_failed(self, message: str) -> None:
         self.notify(message, severity="error", timeout=10)
-        self.query_one(AnswerBox).placeholder = "The interviewer could not start (see the message)."
+        box = self.query_one(AnswerBox)
+        box.placeholder = "The interviewer could not start (see the message)."
+        with self._hold_lock:
+            held, self._pending, self._hold_open = self._pending, None, False
+        if held is not None:  # the answer sent early comes back to the box, not lost
+            text = held[1]
+            box.text = f"{text}\n\n{box.text}" if box.text.strip() else text
+        self._early = False
+        self._set_busy(True)
 
     def in_progress(self) -> bool:
         """True while leaving would interrupt an interview (or lose text typed before it loaded)."""
         if self.interview is None:
-            return bool(self.query_one(AnswerBox).text.strip())
+            return self._pending is not None or bool(self.query_one(AnswerBox).text.strip())
         return not self.interview.finished
 
     def _tick(self) -> None:
@@ -271,7 +342,7 @@ class InterviewScreen(Screen[None]):
             self.notify(f"Could not keep your unsent answer on disk: {exc}", severity="warning", timeout=8)
         self._draft_saved = text  # tried once per change: a full disk is not re-reported every second
 
-    def _sent(self, turns: list[dict[str, Any]]) -> None:
+    def _sent(self, turns: list[Turn]) -> None:
         chat = self.query_one(ChatLog)
         interviewer = [t for t in turns if t["role"] == "interviewer"]
         if self._streaming is not None and interviewer:
@@ -307,31 +378,41 @@ class InterviewScreen(Screen[None]):
             self.query_one(AnswerBox).focus()
 
     def _refresh_panel(self) -> None:
-        if self.interview is None:
-            return
-        from agent.nodes.grading import coverage
+        if self.interview is not None:
+            from agent.nodes.grading import coverage
 
-        values = self.interview.values()
-        if not values:
+            values = self.interview.values()
+            if not values:
+                return
+            phase, length = values["phase"], values["length"]
+            kb = self.interview.context.kb
+            rubric = (
+                {c.id: c.title for c in kb.rubric_for(values["problem"], phase)} if phase in PHASES else {}
+            )
+            seen = coverage(self.interview.context, values) if rubric else {}
+            clock_s, phase_started_s = values["clock_s"], values["phase_started_s"]
+        elif self._early:  # the opening shown before the interview loaded: the first phase at 0
+            app: Any = self.app
+            phase = PHASES[0]
+            length = self.length if is_length(self.length) else LENGTHS[0]
+            rubric = {c.id: c.title for c in app.knowledge().rubric_for(self.problem or "", phase)}
+            seen, clock_s, phase_started_s = {}, 0.0, 0.0
+        else:
             return
         waiting = self._waiting()
-        kb = self.interview.context.kb
-        phase = values["phase"]
-        rubric = {c.id: c.title for c in kb.rubric_for(values["problem"], phase)} if phase in PHASES else {}
-        seen = coverage(self.interview.context, values) if rubric else {}
-        phase_elapsed = values["clock_s"] - values["phase_started_s"] + waiting
+        phase_elapsed = clock_s - phase_started_s + waiting
         self.query_one(PhasePanel).show(
-            phase=values["phase"],
-            length=values["length"],
+            phase=phase,
+            length=length,
             phase_elapsed=phase_elapsed,
-            total_elapsed=values["clock_s"] + waiting,
+            total_elapsed=clock_s + waiting,
             coverage={cid: (title, seen.get(cid)) for cid, title in rubric.items()},
         )
         # With the panel collapsed, the header keeps the phase and its clock in sight.
         if self.query_one(PhasePanel).display or phase not in PHASES:
             self.sub_title = None
         else:
-            budget = PHASE_MINUTES[values["length"]][phase] * 60
+            budget = PHASE_MINUTES[length][phase] * 60
             # The clock first: an 80-column header cuts the end off a long phase title.
             self.sub_title = f"{clock(phase_elapsed)} / {clock(budget)}  {PHASE_TITLES[phase]}"
 
@@ -370,22 +451,23 @@ class InterviewScreen(Screen[None]):
     # ------------------------------------------------------------------ input and actions
 
     def takes_answers(self) -> bool:
-        """True when an answer sent now goes to the interviewer at once (loaded, not writing)."""
-        return self.interview is not None and not self.has_class("-awaiting-response")
+        """True when an answer sent now is taken (by the interviewer, or held for it while it loads)."""
+        return (self._open_done or self._hold_open) and not self.has_class("-awaiting-response")
 
     def _not_ready(self) -> bool:
         """True (and the candidate is told why) when nothing can be sent yet."""
-        if self.interview is None:
-            self.notify("The interviewer is still loading; your answer stays in the box.", timeout=3)
-        elif self.has_class("-awaiting-response"):
+        if self.has_class("-awaiting-response"):  # also while an answer held during loading is read
             self.notify("The interviewer is still writing; your answer stays in the box.", timeout=3)
+        elif not self._open_done:
+            self.notify("The interviewer is still loading; your answer stays in the box.", timeout=3)
         else:
             return False
         return True
 
     @on(AnswerBox.Submitted)
     def _submit(self, event: AnswerBox.Submitted) -> None:
-        if self._not_ready():
+        hold = not self._open_done and self.takes_answers()
+        if not hold and self._not_ready():
             return
         text = event.text
         if len(text) > MAX_ANSWER_CHARS:  # grading 2 MB would take a minute and most of a GB
@@ -397,11 +479,21 @@ class InterviewScreen(Screen[None]):
             )
             return
         seconds = self._waiting()
+        if hold:
+            with self._hold_lock:
+                if self._hold_open:  # the loading worker sends it (see __init__)
+                    self._pending = ("answer", text, seconds)
+                else:
+                    hold = False
+            if not hold:  # the worker took over this very moment: not sent, and nothing lost
+                self._not_ready()
+                return
         event.box.text = ""
         self.save_draft()  # sent: it must not come back as a draft
         self.query_one(ChatLog).add_candidate(text)
         self._set_busy(True)
-        self._send("answer", text, seconds)
+        if not hold:
+            self._send("answer", text, seconds)
 
     def _act(self, action: str, shown: str) -> None:
         if self._not_ready():
