@@ -42,6 +42,8 @@ def _wait_for(session: str, needle: str, timeout: float = 90.0) -> str:
 def test_practice_in_a_real_terminal(bundled_settings: Settings, toolkit: object, tmp_path: Path) -> None:
     session = f"mlsd-test-{uuid.uuid4().hex[:6]}"
     home = bundled_settings.home  # its index is already built
+    (home / "sessions").mkdir(parents=True, exist_ok=True)
+    before = _transcripts(home)
     command = f"{sys.executable} -m agent.cli.main practice --problem video_recommendation --home {home}"
     env = {**os.environ, "TERM": "xterm-256color", "ANONYMIZED_TELEMETRY": "False"}
     subprocess.run(
@@ -71,9 +73,8 @@ def test_practice_in_a_real_terminal(bundled_settings: Settings, toolkit: object
         _quit(session)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    transcripts = sorted((home / "sessions").glob("*.jsonl"), key=lambda p: p.name)
     # Sent before the interviewer had loaded, and the app quit right after: the answer is saved.
-    assert "clicks reward clickbait" in transcripts[-1].read_text(encoding="utf-8")
+    assert _answers(home, before) == ["I would optimise watch time, because clicks reward clickbait."]
 
 
 def _quit(session: str) -> None:
@@ -90,8 +91,6 @@ def _quit(session: str) -> None:
 
 
 def _start(home: Path, problem: str) -> str:
-    _EARLIER.clear()
-    _EARLIER.update(p.name for p in (home / "sessions").glob("*.jsonl"))
     session = f"mlsd-test-{uuid.uuid4().hex[:6]}"
     command = f"{sys.executable} -m agent.cli.main practice --problem {problem} --home {home}"
     env = {**os.environ, "TERM": "xterm-256color", "ANONYMIZED_TELEMETRY": "False"}
@@ -104,22 +103,25 @@ def _start(home: Path, problem: str) -> str:
     return session
 
 
-def _events(home: Path) -> list[dict[str, Any]]:
-    """The events of the session the test started (the newest: ids begin with the time), or none
-    yet: an answer sent while the interviewer loads comes before the session's file."""
-    found = sorted((home / "sessions").glob("*.jsonl"), key=lambda p: p.name)
-    if not found or found[-1].name in _EARLIER:
+def _transcripts(home: Path) -> set[str]:
+    """The names of the session transcripts in the home (other tests' sessions share it)."""
+    return {p.name for p in (home / "sessions").glob("*.jsonl")}
+
+
+def _events(home: Path, before: set[str]) -> list[dict[str, Any]]:
+    """The events of the one session started since `before`, or none yet: an answer sent while the
+    interviewer loads comes before the session's file."""
+    new = sorted(_transcripts(home) - before)
+    assert len(new) <= 1, f"more than one new session: {new}"
+    if not new:
         return []
-    return [json.loads(line) for line in found[-1].read_text(encoding="utf-8").splitlines() if line]
+    text = (home / "sessions" / new[0]).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line]
 
 
-#: Transcripts that were there before the current test's app started (other tests' sessions).
-_EARLIER: set[str] = set()
-
-
-def _last_reply_word(home: Path) -> str:
+def _last_reply_word(home: Path, before: set[str]) -> str:
     """The last word of the interviewer's latest message, as the transcript has it."""
-    turns = [e for e in _events(home) if e["event"] == "turn" and e["role"] == "interviewer"]
+    turns = [e for e in _events(home, before) if e["event"] == "turn" and e["role"] == "interviewer"]
     return re.findall(r"[A-Za-z]{4,}", turns[-1]["text"])[-1]
 
 
@@ -130,14 +132,16 @@ def _above_the_box(screen: str) -> str:
     return "\n".join(lines[max(0, top - 4) : top])
 
 
-def _answers(home: Path) -> list[str]:
-    return [e["text"] for e in _events(home) if e["event"] == "turn" and e.get("kind") == "answer"]
+def _answers(home: Path, before: set[str]) -> list[str]:
+    return [e["text"] for e in _events(home, before) if e["event"] == "turn" and e.get("kind") == "answer"]
 
 
 def test_resize_keeps_the_chat_at_its_end_and_pastes_and_fast_keys_arrive_whole(
     bundled_settings: Settings, toolkit: object
 ) -> None:
     home = bundled_settings.home
+    (home / "sessions").mkdir(parents=True, exist_ok=True)
+    before = _transcripts(home)
     session = _start(home, "payment_fraud_detection")
     try:
         _wait_for(session, "Enter sends")
@@ -147,14 +151,11 @@ def test_resize_keeps_the_chat_at_its_end_and_pastes_and_fast_keys_arrive_whole(
             subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
             _wait_for(session, f"Answer number {n}")
             deadline = time.monotonic() + 30
-            while (
-                not (home / "sessions").is_dir()
-                or len([e for e in _events(home) if e["event"] == "turn"]) < 2 * n + 3
-            ):
+            while len([e for e in _events(home, before) if e["event"] == "turn"]) < 2 * n + 3:
                 assert time.monotonic() < deadline, f"the interviewer never replied:\n{_screen(session)}"
                 time.sleep(0.25)
-            _wait_for(session, _last_reply_word(home))  # on screen too: the candidate reads it first
-        last = _last_reply_word(home)
+            _wait_for(session, _last_reply_word(home, before))  # on screen too: the candidate reads it first
+        last = _last_reply_word(home, before)
         _wait_for(session, last)
         for width, height in ((80, 24), (120, 40), (90, 30)):
             subprocess.run(
@@ -177,11 +178,11 @@ def test_resize_keeps_the_chat_at_its_end_and_pastes_and_fast_keys_arrive_whole(
         assert "\\x1b[31mred" in _screen(session)
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         deadline = time.monotonic() + 30
-        while len(_answers(home)) < 4:
+        while len(_answers(home, before)) < 4:
             assert time.monotonic() < deadline, "the answer never reached the transcript"
             time.sleep(0.25)
         expected = "first line\nsecond line colour \\x1b[31mred\\x1b[0m and the whole rest of the paste"
-        assert _answers(home)[-1] == expected
+        assert _answers(home, before)[-1] == expected
         _quit(session)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
