@@ -54,13 +54,18 @@ def add_backend_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup
     parser.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
 
 
+def _known(backend: str) -> Backend:
+    """The backend, or a one-line usage error naming the ones there are."""
+    if not is_backend(backend):
+        raise UsageError(f"unknown backend {backend!r} (expected one of: {', '.join(BACKENDS)})")
+    return backend
+
+
 def resolve_backend(flag: str | None, env: Mapping[str, str] | None = None) -> Backend:
     """`--backend` wins, else `openai` if OPENAI_API_KEY is set, else `offline` (docs/interfaces.md)."""
     env = os.environ if env is None else env
     if flag:
-        if not is_backend(flag):
-            raise UsageError(f"unknown backend {flag!r} (expected one of: {', '.join(BACKENDS)})")
-        return flag
+        return _known(flag)
     return LLM if env.get("OPENAI_API_KEY", "").strip() else OFFLINE
 
 
@@ -87,9 +92,7 @@ def make_engine(
     """Build an engine: the offline one over the toolkit's grader, or the LLM engine from `settings`
     (default: flags and environment), its SDK client over `http_client` when given (the eval suite's
     cassettes)."""
-    if not is_backend(backend):
-        raise UsageError(f"unknown backend {backend!r} (expected one of: {', '.join(BACKENDS)})")
-    if not ENGINES[backend].uses_llm:
+    if not ENGINES[_known(backend)].uses_llm:
         from agent.engines.offline import OfflineEngine
 
         return OfflineEngine(toolkit.grader)

@@ -56,6 +56,7 @@ class DiskCache:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
         self.fingerprint = fingerprint
+        self._dimension: int | None = None  # read once it is known: a model's length never changes
         self._lock = threading.Lock()
         try:
             self._db = _open(path)
@@ -70,11 +71,13 @@ class DiskCache:
     @property
     def dimension(self) -> int | None:
         """The length of this model's stored vectors, or None before any was stored."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT dimension FROM models WHERE fingerprint = ?", (self.fingerprint,)
-            ).fetchone()
-        return None if row is None else int(row[0])
+        if self._dimension is None:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT dimension FROM models WHERE fingerprint = ?", (self.fingerprint,)
+                ).fetchone()
+            self._dimension = None if row is None else int(row[0])
+        return self._dimension
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.fingerprint}\0{text}".encode()).hexdigest()

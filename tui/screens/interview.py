@@ -102,7 +102,6 @@ class InterviewScreen(Screen[None]):
         # graph and the index have loaded. The answer is held here and the loading worker sends it
         # itself once the interview exists: so it is saved even if the candidate quits meanwhile
         # (the process waits for its workers). `_hold_open` says the worker has not taken it yet.
-        self._early = False
         self._hold_lock = threading.Lock()
         self._hold_open = False
         self._pending: tuple[str, str, float] | None = None
@@ -255,7 +254,6 @@ class InterviewScreen(Screen[None]):
             return
         with self._hold_lock:
             self._hold_open = True
-        self._early = True
         self._asked_at = self._now()
         self._set_busy(False)
         self.query_one(AnswerBox).placeholder = ANSWER_PLACEHOLDER
@@ -285,7 +283,7 @@ class InterviewScreen(Screen[None]):
         self._draft_saved = draft
         if draft and self.session_id:  # resumed: the answer left unsent last time, before anything
             # typed while loading (a new session's draft is only what the box holds already)
-            box.text = f"{draft}\n\n{box.text}" if box.text.strip() else draft
+            self._put_back(draft)
             box.move_cursor(box.document.end)
         box.placeholder = ANSWER_PLACEHOLDER
         if sent is not None:
@@ -294,7 +292,7 @@ class InterviewScreen(Screen[None]):
         if failure is not None:
             self._send_failed(*failure)
             return
-        if not self._early:  # the clock of an early opening already runs
+        if self._asked_at is None:  # an opening shown early started the candidate's clock then
             self._asked_at = self._now()
         self._set_busy(False)
         self._refresh_panel()
@@ -306,9 +304,7 @@ class InterviewScreen(Screen[None]):
         with self._hold_lock:
             held, self._pending, self._hold_open = self._pending, None, False
         if held is not None:  # the answer sent early comes back to the box, not lost
-            text = held[1]
-            box.text = f"{text}\n\n{box.text}" if box.text.strip() else text
-        self._early = False
+            self._put_back(held[1])
         self._set_busy(True)
 
     def in_progress(self) -> bool:
@@ -365,11 +361,15 @@ class InterviewScreen(Screen[None]):
             severity="error",
             timeout=15,
         )
-        box = self.query_one(AnswerBox)
         if text:
-            box.text = f"{text}\n\n{box.text}" if box.text.strip() else text
+            self._put_back(text)
         self._set_busy(False)
         self.refresh_bindings()
+
+    def _put_back(self, text: str) -> None:
+        """Return text to the answer box, above whatever has been typed there since."""
+        box = self.query_one(AnswerBox)
+        box.text = f"{text}\n\n{box.text}" if box.text.strip() else text
 
     def _set_busy(self, busy: bool) -> None:
         # The box stays editable while the interviewer thinks; only sending waits.
@@ -391,7 +391,7 @@ class InterviewScreen(Screen[None]):
             )
             seen = coverage(self.interview.context, values) if rubric else {}
             clock_s, phase_started_s = values["clock_s"], values["phase_started_s"]
-        elif self._early:  # the opening shown before the interview loaded: the first phase at 0
+        elif self._hold_open:  # the opening shown before the interview loaded: the first phase at 0
             app: Any = self.app
             phase = PHASES[0]
             length = self.length if is_length(self.length) else LENGTHS[0]
