@@ -21,7 +21,7 @@ from agent.engines.base import Engine
 from agent.engines.offline import OfflineEngine
 from agent.errors import UsageError
 from agent.followups import FollowUpSelector, TopicMatcher
-from agent.grading.offline import OfflineGrader
+from agent.grading.offline import GradingReference, OfflineGrader
 from agent.ids import LEVELS, WRAP_UP, Length, Level, is_length, is_level
 from agent.report_model import Report
 from agent.search.embedding import Embedder
@@ -68,7 +68,8 @@ def load_toolkit(
         index = index_later(settings, kb, embedder)
     else:
         index, _ = ready_index(settings, kb, embedder=embedder)
-    return Toolkit(settings, kb, index, embedder, OfflineGrader(embedder))
+    grader = OfflineGrader(embedder, reference=GradingReference.from_kb(kb))
+    return Toolkit(settings, kb, index, embedder, grader)
 
 
 def build_context(

@@ -120,7 +120,7 @@ def run_followups(args: argparse.Namespace) -> int:
     _check_ids(toolkit.kb, args.problem, args.phase)
     criteria = toolkit.kb.rubric_for(args.problem, args.phase)
     # Gaps come from the offline grade: deterministic and free, whichever engine phrases the questions.
-    grade = toolkit.grader.grade(args.phase, criteria, answer)
+    grade = toolkit.grader.grade(args.phase, criteria, answer, args.problem)
     sentences, vectors = toolkit.grader.sentence_vectors(answer)
     seen = TopicMatcher(toolkit.index, toolkit.kb).seen(sentences, vectors)
     # The same rule as the interview's, as if this answer were the interview's first.

@@ -134,4 +134,4 @@ class OfflineEngine:
         self, problem: str, phase: str, criteria: Sequence[Criterion], answer: str
     ) -> AnswerGrade:
         """Grade one answer by rubric evidence matched by meaning."""
-        return self.grader.grade(phase, criteria, answer)
+        return self.grader.grade(phase, criteria, answer, problem)

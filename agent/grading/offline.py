@@ -4,19 +4,25 @@ For each criterion of the phase rubric, every evidence statement is compared wit
 (and clause) of the answer by cosine similarity of MiniLM embeddings. From those similarities and
 the covering sentences' substance (numbers, reasons, trade-offs; pointed questions where asking is
 the skill) come a few features that do not grow with the answer's length: the best similarity, the
-mean of the three best statements, the count and share of statements covered, and the kinds of
-substance. A small monotone linear scorer maps them to a level 1-4 with cut points; its parameters
-are fitted on the eval dataset's dev split by `python -m evals.fit` and live in `offline_params.json`
-beside this file. Caps (agent.grading.scale) are applied after the scorer: a red flag the answer
-asserts (not one it rejects), text addressed to the grader, keyword stuffing, or long filler.
+mean of the three best statements, the count and share of statements covered, the kinds of
+substance, how many distinct precise things the answer names (numbers, named methods, the knowledge
+base's topic terms; capped, so length alone cannot buy it) and how much of the problem note's strong
+design for the phase it covers (the knowledge base's picture of strong practice on this problem,
+which the generic rubric cannot hold). A small monotone linear scorer maps them to a level 1-4 with
+cut points; its parameters are fitted on the eval dataset's dev split by `python -m evals.fit` and
+live in `offline_params.json` beside this file. Caps (agent.grading.scale) are applied after the
+scorer: a red flag the answer asserts (not one it rejects), text addressed to the grader, keyword
+stuffing, or long filler (including a long answer that names few precise things per 100 words).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,16 +35,21 @@ from agent.grading.sentences import (
     clause_spans,
     full_sentences,
     rejects,
+    specifics,
     split_sentences,
+    term_pattern,
     word_count,
 )
 from agent.search.embedding import Embedder
+
+if TYPE_CHECKING:
+    from agent.content.loader import KnowledgeBase
 
 PARAMS_PATH = Path(__file__).with_name("offline_params.json")
 #: Phases where a pointed question is evidence: asking is the skill being graded.
 ASKING_PHASES = frozenset({"clarify_requirements"})
 #: Names of the scorer's features, in the order of `CriterionFeatures.vector`.
-FEATURES = ("best", "top3", "covered", "share", "substance", "support", "density")
+FEATURES = ("best", "top3", "covered", "share", "substance", "support", "density", "specifics", "reference")
 
 _VAGUE = (
     "best practices",
@@ -84,6 +95,13 @@ class ScorerParams(BaseModel):
     stuffing_share: float = 0.5
     vague_min_words: int = 90
     vague_max_substance: float = 0.3
+    vague_max_specifics: float = Field(
+        default=2.0, description="precise things per 100 words below which a long answer is vague"
+    )
+    specifics_cap: int = Field(default=16, description="distinct precise things that earn the full feature")
+    reference_match: float = Field(
+        default=0.5, description="similarity at which a sentence covers a strong-design statement"
+    )
     fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
 
 
@@ -104,6 +122,8 @@ class CriterionFeatures:
     substance: float
     support: float  # substantive supporting sentences, up to 3, scaled to 0-1
     density: float  # share of the answer's sentences that give a number, a reason or a trade-off
+    specifics: float  # distinct precise things the answer names, up to the cap, scaled to 0-1
+    reference: float  # share of the problem's strong-design statements for the phase covered
     supporting: tuple[int, ...]  # usable-sentence indices, best first
     kinds: tuple[str, ...]  # kinds of substance in the supporting sentences
     red_flag: str | None  # the red flag the answer asserts, if any
@@ -121,6 +141,8 @@ class CriterionFeatures:
                 self.substance,
                 self.support,
                 self.density,
+                self.specifics,
+                self.reference,
             ],
             dtype=np.float64,
         )
@@ -140,6 +162,30 @@ class AnswerFeatures:
     flags: frozenset[str] = field(default_factory=frozenset)
 
 
+@dataclass(frozen=True)
+class GradingReference:
+    """What the knowledge base tells the grader beyond the rubric: the topic notes' precise terms, and
+    per problem and phase the note's strong design (statements of strong practice on that problem)."""
+
+    terms: re.Pattern[str] | None = None
+    strong_design: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase) -> GradingReference:
+        """The reference of a loaded knowledge base."""
+        terms = [t for topic in kb.topics for t in kb.topic_note(topic).terms]
+        designs: dict[tuple[str, str], tuple[str, ...]] = {}
+        for problem in kb.problems:
+            for phase, bullets in kb.problem_note(problem).strong_design.items():
+                # One idea per statement: the bullets' sentences, as the answer's are matched.
+                designs[(problem, phase)] = tuple(s.text for b in bullets for s in split_sentences(b))
+        return cls(term_pattern(terms), designs)
+
+    def design(self, problem: str | None, phase: str) -> tuple[str, ...]:
+        """The strong-design statements of a problem's phase (none for an unknown problem)."""
+        return self.strong_design.get((problem, phase), ()) if problem else ()
+
+
 def level(vector: np.ndarray, params: ScorerParams) -> int:
     """The scorer: weighted sum of features against the cut points."""
     weights = np.array([params.weights.get(f, 0.0) for f in FEATURES])
@@ -152,19 +198,29 @@ class OfflineGrader:
 
     engine = "offline"
 
-    def __init__(self, embedder: Embedder, params: ScorerParams | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        params: ScorerParams | None = None,
+        reference: GradingReference | None = None,
+    ) -> None:
         self.embedder = embedder
         self.params = params or load_params()
+        self.reference = reference or GradingReference()
         self._statements: dict[str, np.ndarray] = {}
         # The last answers' features: a turn grades an answer and then looks for the red flags it
         # asserts (agent.policy), and both need the same features.
         self._features: dict[
-            tuple[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], str], AnswerFeatures
+            tuple[str | None, str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], str],
+            AnswerFeatures,
         ] = {}
 
-    def grade(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerGrade:
-        """Grade one answer against the criteria of a phase rubric (with any problem overlay applied)."""
-        features = self.features(phase, criteria, answer)
+    def grade(
+        self, phase: str, criteria: Sequence[Criterion], answer: str, problem: str | None = None
+    ) -> AnswerGrade:
+        """Grade one answer against the criteria of a phase rubric (with any problem overlay applied);
+        with `problem`, the problem note's strong design for the phase counts as a reference too."""
+        features = self.features(phase, criteria, answer, problem)
         grades = [self._grade(c, f, features) for c, f in zip(criteria, features.criteria, strict=True)]
         return AnswerGrade(phase=phase, criteria=grades, engine=self.engine, flags=sorted(features.flags))
 
@@ -197,19 +253,25 @@ class OfflineGrader:
 
     # ------------------------------------------------------------------ features
 
-    def features(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerFeatures:
+    def features(
+        self, phase: str, criteria: Sequence[Criterion], answer: str, problem: str | None = None
+    ) -> AnswerFeatures:
         """Per criterion, the scorer's features for this answer (what `python -m evals.fit` fits on)."""
-        key = (phase, tuple((c.id, tuple(c.evidence), tuple(c.red_flags)) for c in criteria), answer)
+        rubric = tuple((c.id, tuple(c.evidence), tuple(c.red_flags)) for c in criteria)
+        key = (problem, phase, rubric, answer)
         if key not in self._features:
             if len(self._features) >= 16:
                 self._features.clear()
-            self._features[key] = self._compute_features(phase, criteria, answer)
+            self._features[key] = self._compute_features(phase, criteria, answer, problem)
         return self._features[key]
 
-    def _compute_features(self, phase: str, criteria: Sequence[Criterion], answer: str) -> AnswerFeatures:
+    def _compute_features(
+        self, phase: str, criteria: Sequence[Criterion], answer: str, problem: str | None
+    ) -> AnswerFeatures:
         asking = phase in ASKING_PHASES
         sentences = split_sentences(answer)
         usable = [s for s in sentences if not s.injection and (asking or not s.question)]
+        named = self._named(sentences)
         flags = self._answer_flags(answer, sentences, usable)
         if not usable:
             empty = [_nothing(c.id) for c in criteria]
@@ -217,6 +279,10 @@ class OfflineGrader:
         rows = self._sentence_rows(usable)
         starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
         spans = np.concatenate(rows)
+        answer_level = (
+            min(named, self.params.specifics_cap) / self.params.specifics_cap,
+            self._reference_share(problem, phase, spans),
+        )
         # Per criterion: statements x sentences, the best similarity over each sentence's spans.
         evidence = [
             np.maximum.reduceat(self.statement_vectors(c.evidence) @ spans.T, starts, axis=1)
@@ -226,8 +292,16 @@ class OfflineGrader:
         found = []
         for criterion, sims, mask in zip(criteria, evidence, allowed, strict=True):
             red = np.maximum.reduceat(self.statement_vectors(criterion.red_flags) @ spans.T, starts, axis=1)
-            found.append(self._criterion_features(criterion, sims * mask, red, usable, asking))
+            found.append(self._criterion_features(criterion, sims * mask, red, usable, asking, answer_level))
         return AnswerFeatures(usable, found, frozenset(flags))
+
+    def _reference_share(self, problem: str | None, phase: str, spans: np.ndarray) -> float:
+        """Share of the problem's strong-design statements for the phase that some sentence covers."""
+        design = self.reference.design(problem, phase)
+        if not design:
+            return 0.0
+        best = (self.statement_vectors(design) @ spans.T).max(axis=1)
+        return float((best >= self.params.reference_match).mean())
 
     def _attribution(self, evidence: list[np.ndarray]) -> list[np.ndarray]:
         """Masks (criteria x sentences) keeping each sentence as evidence for at most two criteria:
@@ -247,6 +321,7 @@ class OfflineGrader:
         red: np.ndarray,
         usable: list[Sentence],
         asking: bool,
+        answer_level: tuple[float, float],
     ) -> CriterionFeatures:
         p = self.params
         per_statement = sims.max(axis=1)
@@ -286,11 +361,27 @@ class OfflineGrader:
             substance=min(len(kinds), 3) / 3,
             support=min(substantive, 3) / 3,
             density=sum(1 for s in usable if s.substantive) / len(usable),
+            specifics=answer_level[0],
+            reference=answer_level[1],
             supporting=supporting,
             kinds=kinds,
             red_flag=red_flag,
             red_sentence=red_sentence,
         )
+
+    def _named(self, sentences: list[Sentence]) -> int:
+        return specifics([s.text for s in sentences if not s.injection], self.reference.terms)
+
+    def specifics_rate(self, answer: str) -> float | None:
+        """Precise things named per 100 words, for the vague rule; None where the rule does not apply
+        (an answer under `vague_min_words`, or one made mostly of questions: asking is its substance)."""
+        words = word_count(answer)
+        whole = [s for s in full_sentences(answer) if not s.injection]
+        if words < self.params.vague_min_words or not whole:
+            return None
+        if sum(1 for s in whole if s.question) >= len(whole) / 2:
+            return None
+        return 100 * self._named(split_sentences(answer)) / words
 
     def _answer_flags(self, answer: str, sentences: list[Sentence], usable: list[Sentence]) -> set[str]:
         p = self.params
@@ -303,12 +394,15 @@ class OfflineGrader:
         if listed / words >= p.stuffing_share and reasoned < 2:
             flags.add("stuffing")
         # Vagueness is judged on whole sentences (a list cut at semicolons is not a row of empty ones)
-        # and on concreteness: filler gives reasons freely, but never a number or a precise term.
+        # and on concreteness: filler gives reasons freely, but never a number or a precise term, and
+        # names few precise things per 100 words.
         whole = [s for s in full_sentences(answer) if not s.injection]
         if words >= p.vague_min_words and whole:
             substance = sum(1 for s in whole if s.concrete) / len(whole)
             filler = sum(answer.lower().count(v) for v in _VAGUE)
-            if substance <= p.vague_max_substance or filler >= max(3, len(whole) // 2):
+            rate = self.specifics_rate(answer)
+            sparse = rate is not None and rate < p.vague_max_specifics
+            if substance <= p.vague_max_substance or filler >= max(3, len(whole) // 2) or sparse:
                 flags.add("vague")
         return flags
 
@@ -334,7 +428,7 @@ class OfflineGrader:
 
 
 def _nothing(criterion: str) -> CriterionFeatures:
-    return CriterionFeatures(criterion, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, (), (), None, None)
+    return CriterionFeatures(criterion, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, (), (), None, None)
 
 
 def _lower_first(text: str | None) -> str:

@@ -8,6 +8,7 @@ string of terms earns a mention at most, and text addressed to the grader earns 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Whether a sentence asserts a red flag's pitfall or names it to reject it lives in its own module; the
@@ -276,6 +277,30 @@ def _split(text: str, breaks: re.Pattern[str]) -> list[Sentence]:
                 )
             )
     return sentences
+
+
+_NUMBER_VALUE = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def specifics(texts: Iterable[str], terms: re.Pattern[str] | None = None) -> int:
+    """How many distinct precise things the texts name: numbers, acronyms, compound terms, method
+    names and, given `terms`, the knowledge base's topic terms. Filler names few however long it
+    runs; a dense answer names many in few words."""
+    items: set[str] = set()
+    for text in texts:
+        items |= {m.group(0).lower() for m in _TERM.finditer(text[1:])}
+        items |= set(_NUMBER_VALUE.findall(text))
+        if terms is not None:
+            items |= {"term:" + m.group(0).lower() for m in terms.finditer(text)}
+    return len(items)
+
+
+def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of the terms as a word prefix ("calibrat" matches "calibrated")."""
+    unique = sorted({t.lower() for t in terms if t.strip()}, key=len, reverse=True)
+    if not unique:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in unique) + ")", re.IGNORECASE)
 
 
 def word_count(text: str) -> int:

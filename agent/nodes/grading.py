@@ -42,7 +42,7 @@ def grade_answer(state: InterviewState, runtime: Runtime[InterviewContext]) -> d
     covered = list(state.get("topics_covered", []))
     covered += [t for t in well if t not in covered]
     # Red flags come from the offline scorer whichever engine grades: negation-aware and deterministic.
-    claims = policy.asserted_claims(criteria, ctx.grader.features(phase, criteria, text))
+    claims = policy.asserted_claims(criteria, ctx.grader.features(phase, criteria, text, state["problem"]))
     record = GradeRecord(
         phase=phase,
         turn=len(state["turns"]) - 1,

@@ -62,14 +62,17 @@ def embedding_cache(settings: Settings) -> Path:
 
 def fixed_statements(kb: KnowledgeBase) -> list[str]:
     """Every text the offline grader compares answers with: rubric evidence signals and red flags for
-    every problem and phase, and the problems' clarifying questions."""
+    every problem and phase, the problems' strong-design statements, and their clarifying questions."""
+    from agent.grading.offline import GradingReference
     from agent.ids import PHASES
 
+    reference = GradingReference.from_kb(kb)
     texts: dict[str, None] = {}
     for problem in kb.problems:
         for phase in PHASES:
             for criterion in kb.rubric_for(problem, phase):
                 texts.update(dict.fromkeys([*criterion.evidence, *criterion.red_flags]))
+            texts.update(dict.fromkeys(reference.design(problem, phase)))
         clarifications = kb.problem_note(problem).clarifications
         texts.update(dict.fromkeys(t for c in clarifications for t in (c.question, c.answer)))
     return list(texts)

@@ -41,7 +41,7 @@ def graded(toolkit: Any) -> list[tuple[dict[str, Any], float, Any]]:
     rows = []
     for answer in ANSWERS:
         criteria = kb.rubric_for(answer["problem"], answer["phase"])
-        grade = grader.grade(answer["phase"], criteria, answer["text"])
+        grade = grader.grade(answer["phase"], criteria, answer["text"], answer["problem"])
         rows.append((answer, grade.score({c.id: c.weight for c in criteria}), grade))
     return rows
 
