@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +80,13 @@ def match(
     if not len(asked) or not len(known_questions):
         return [None] * min(len(asked), MAX_QUESTIONS)
     return assign(similarity(asked, known_questions, known_answers, params), params.threshold)
+
+
+def learned_facts(turns: Iterable[Mapping[str, object]]) -> list[str]:
+    """The problem's facts the interviewer has stated so far, in the order given, each once."""
+    facts: dict[str, None] = {}
+    for turn in turns:
+        given = turn.get("facts")
+        if isinstance(given, list):
+            facts.update(dict.fromkeys(f for f in given if isinstance(f, str)))
+    return list(facts)

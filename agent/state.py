@@ -44,6 +44,7 @@ class Turn(TypedDict):
     topic: NotRequired[str]  # follow-ups: the topic probed
     source: NotRequired[str]  # follow-ups: the knowledge note it came from
     quote: NotRequired[str]  # challenges: the candidate's words quoted back
+    facts: NotRequired[list[str]]  # interviewer turns: the problem's facts it gave (clarifications)
 
 
 class GradeRecord(TypedDict):

@@ -72,6 +72,10 @@ def interviewer_turn(
     )
     if topic:
         turn["topic"] = topic
+    # The facts this message gave, so the app can list what the candidate has learned (F4).
+    facts = list(dict.fromkeys(answer for _, answer in plan.answers_to_questions if answer))
+    if facts:
+        turn["facts"] = facts
     if source:
         turn["source"] = source
     return turn

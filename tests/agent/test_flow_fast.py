@@ -150,3 +150,21 @@ def test_the_exports_carry_the_conversation_and_escape_the_candidates_text(
     assert "&lt;script&gt;" in html
     assert kb.phase_note(PHASES[0]).title in text
     assert values["turns"][1]["text"] == hostile
+
+
+def test_facts_given_in_answer_to_questions_are_recorded_for_the_problem_panel(
+    fake_toolkit: Any, tmp_path: Path
+) -> None:
+    from agent.clarifications import learned_facts
+
+    interview = _new(fake_toolkit, tmp_path, ScriptedEngine(score=2))
+    clarifications = fake_toolkit.kb.problem_note(PROBLEM).clarifications
+    first, second = clarifications[0], clarifications[1]
+    interview.send(f"{first.question} And {second.question[0].lower()}{second.question[1:]}", seconds=30)
+    reply = interview.values()["turns"][-1]
+    assert reply["role"] == "interviewer"
+    assert set(reply.get("facts", [])) == {first.answer, second.answer}
+    interview.send(first.question, seconds=30)  # asked again: still listed once
+    facts = learned_facts(interview.values()["turns"])
+    assert sorted(facts) == sorted({first.answer, second.answer})
+    assert learned_facts([{"role": "candidate", "text": "hi"}]) == []
