@@ -185,15 +185,17 @@ def excerpt(text: str, words: int = QUOTE_WORDS) -> str:
 
 
 def asserted_claims(criteria: Sequence[Criterion], features: AnswerFeatures) -> list[Claim]:
-    """The red flags an answer asserted (negation-aware, by the offline scorer), heaviest criterion first."""
+    """The red flags an answer stated, worth a challenge (negation-aware, by the offline scorer, at its
+    challenge threshold, which is lower than the cap's), heaviest criterion first."""
     by_id = {c.id: c for c in criteria}
     claims = []
     for f in features.criteria:
-        if f.red_flag is None or f.red_sentence is None:
+        if f.suspect is None:
             continue
+        _, statement, sentence = f.suspect
         criterion = by_id[f.criterion]
         topic = criterion.topics[0] if criterion.topics else None
-        claims.append(Claim(f.criterion, f.red_flag, excerpt(features.sentences[f.red_sentence].text), topic))
+        claims.append(Claim(f.criterion, statement, excerpt(features.sentences[sentence].text), topic))
     return sorted(claims, key=lambda c: -by_id[c.criterion].weight)
 
 

@@ -35,6 +35,11 @@ RED_FLAG_GRID = (0.66,)
 #: Precise things per 100 words tried as the vague rule's bar (the highest that spares every dev
 #: answer of a phase labelled solid or strong is kept).
 VAGUE_SPECIFICS_GRID = (1.0, 1.5, 2.0, 2.5, 3.0)
+#: Similarities tried as the bar for challenging a stated red flag (never above the cap's), and the
+#: share of dev answers in phases labelled solid or strong that may draw a challenge at it: asking a
+#: good candidate to defend a sound claim costs a question, not a grade.
+CHALLENGE_GRID = (0.54, 0.56, 0.58, 0.60, 0.62, 0.64, 0.66)
+CHALLENGED_SOLID_SHARE = 0.08
 RESTARTS = 12
 SEED = 7
 
@@ -168,6 +173,25 @@ def vague_bar(grader: OfflineGrader, cases: list[Case]) -> float:
     return max((bar for bar in VAGUE_SPECIFICS_GRID if bar <= floor), default=VAGUE_SPECIFICS_GRID[0])
 
 
+def challenge_bar(grader: OfflineGrader, cases: list[Case], kb: object) -> float:
+    """The lowest bar of CHALLENGE_GRID at which at most CHALLENGED_SOLID_SHARE of the answers of
+    phases labelled 3 or 4 would be challenged (`grader` must look from the grid's lowest bar)."""
+    closest = []
+    for case in cases:
+        for phase, label in case.labels.phases.items():
+            if label is None or label < 3:
+                continue
+            criteria = kb.rubric_for(case.problem, phase)  # type: ignore[attr-defined]
+            for text in case.answers.get(phase, []):
+                features = grader.features(phase, criteria, text, case.problem)
+                sims = [f.suspect[0] for f in features.criteria if f.suspect is not None]
+                closest.append(max(sims, default=0.0))
+    for bar in CHALLENGE_GRID:
+        if sum(s >= bar for s in closest) <= CHALLENGED_SOLID_SHARE * len(closest):
+            return bar
+    return CHALLENGE_GRID[-1]
+
+
 def dataset_fingerprint(cases: list[Case]) -> str:
     """sha256 over the dev cases' labels and answers: which data the parameters were fitted on."""
     digest = hashlib.sha256()
@@ -189,6 +213,10 @@ def fit(settings: Settings, dataset: Path = DATASET_DIR, out: Path = PARAMS_PATH
     bar = vague_bar(OfflineGrader(toolkit.embedder, base, reference), dev)
     print(f"vague bar: {bar} precise things per 100 words", file=sys.stderr)
     base = base.model_copy(update={"vague_max_specifics": bar})
+    looking = base.model_copy(update={"challenge": CHALLENGE_GRID[0]})
+    challenge = challenge_bar(OfflineGrader(toolkit.embedder, looking, reference), dev, toolkit.kb)
+    print(f"challenge bar: similarity {challenge}", file=sys.stderr)
+    base = base.model_copy(update={"challenge": min(challenge, base.red_flag)})
     chosen: tuple[float, float, ScorerParams] | None = None
     for match in MATCH_GRID:
         for red_flag in RED_FLAG_GRID:

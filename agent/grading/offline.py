@@ -99,6 +99,9 @@ class ScorerParams(BaseModel):
         default=2.0, description="precise things per 100 words below which a long answer is vague"
     )
     specifics_cap: int = Field(default=16, description="distinct precise things that earn the full feature")
+    challenge: float = Field(
+        default=0.66, description="similarity at which a stated red flag is challenged (at most `red_flag`)"
+    )
     reference_match: float = Field(
         default=0.5, description="similarity at which a sentence covers a strong-design statement"
     )
@@ -126,8 +129,10 @@ class CriterionFeatures:
     reference: float  # share of the problem's strong-design statements for the phase covered
     supporting: tuple[int, ...]  # usable-sentence indices, best first
     kinds: tuple[str, ...]  # kinds of substance in the supporting sentences
-    red_flag: str | None  # the red flag the answer asserts, if any
+    red_flag: str | None  # the red flag the answer asserts, if any (it caps the criterion)
     red_sentence: int | None
+    # The closest red flag stated at the challenge threshold or above: (similarity, statement, sentence).
+    suspect: tuple[float, str, int] | None = None
 
     @property
     def vector(self) -> np.ndarray:
@@ -344,12 +349,18 @@ class OfflineGrader:
                 }
             )
         )
-        red_flag, red_sentence = None, None
+        # The closest red flag the answer states without rejecting it: at `red_flag` it caps the
+        # criterion; from the lower `challenge` on, the interviewer asks the candidate to defend it.
+        suspect: tuple[float, str, int] | None = None
         for statement, row in zip(criterion.red_flags, red, strict=True):
             i = int(np.argmax(row))
-            if row[i] >= p.red_flag and not rejects(usable[i].text, statement):
-                red_flag, red_sentence = statement, i
-                break
+            if row[i] < p.challenge or (suspect is not None and row[i] <= suspect[0]):
+                continue
+            if not rejects(usable[i].text, statement):
+                suspect = (float(row[i]), statement, i)
+        red_flag, red_sentence = None, None
+        if suspect is not None and suspect[0] >= p.red_flag:
+            red_flag, red_sentence = suspect[1], suspect[2]
         top = np.sort(per_statement)[::-1][:3]
         substantive = sum(1 for i in supporting if usable[i].substantive or (asking and usable[i].question))
         return CriterionFeatures(
@@ -367,6 +378,7 @@ class OfflineGrader:
             kinds=kinds,
             red_flag=red_flag,
             red_sentence=red_sentence,
+            suspect=suspect,
         )
 
     def _named(self, sentences: list[Sentence]) -> int:

@@ -171,3 +171,26 @@ def test_excerpt_is_short_and_sanitised() -> None:
     assert (
         not set(out) & set('<>{}"\n') and out.endswith(" ...") and len(out.split()) <= policy.QUOTE_WORDS + 1
     )
+
+
+def test_a_claim_near_a_red_flag_is_challenged_without_capping_the_grade(toolkit: Any) -> None:
+    # Close to "Picks the model with the higher AUC without checking calibration" (similarity about
+    # 0.63): above the challenge bar, below the cap's, so the interviewer asks but the grade is not held.
+    answer = "Offline I'd use AUC on a held-out set, since higher AUC means a better model."
+    criteria = toolkit.kb.rubric_for("ad_click_prediction", "evaluation")
+    grader = toolkit.grader
+    assert grader.params.challenge < grader.params.red_flag
+    features = grader.features("evaluation", criteria, answer, "ad_click_prediction")
+    claims = policy.asserted_claims(criteria, features)
+    assert [c.quote for c in claims][:1] == [answer.rstrip(".")]
+    assert "AUC" in claims[0].statement
+    assert all(f.red_flag is None for f in features.criteria)
+    grade = grader.grade("evaluation", criteria, answer, "ad_click_prediction")
+    assert not any("red flag" in c.rationale for c in grade.criteria)
+
+
+def test_a_rejected_red_flag_is_not_challenged(toolkit: Any) -> None:
+    answer = "I would not pick the model with the higher AUC without checking calibration first."
+    criteria = toolkit.kb.rubric_for("ad_click_prediction", "evaluation")
+    features = toolkit.grader.features("evaluation", criteria, answer, "ad_click_prediction")
+    assert policy.asserted_claims(criteria, features) == []
