@@ -277,7 +277,7 @@ class OfflineGrader:
         sentences = split_sentences(answer)
         usable = [s for s in sentences if not s.injection and (asking or not s.question)]
         named = self._named(sentences)
-        flags = self._answer_flags(answer, sentences, usable)
+        flags = self._answer_flags(answer, sentences, usable, named)
         if not usable:
             empty = [_nothing(c.id) for c in criteria]
             return AnswerFeatures(usable, empty, frozenset(flags))
@@ -387,15 +387,20 @@ class OfflineGrader:
     def specifics_rate(self, answer: str) -> float | None:
         """Precise things named per 100 words, for the vague rule; None where the rule does not apply
         (an answer under `vague_min_words`, or one made mostly of questions: asking is its substance)."""
-        words = word_count(answer)
         whole = [s for s in full_sentences(answer) if not s.injection]
+        return self._rate(word_count(answer), whole, self._named(split_sentences(answer)))
+
+    def _rate(self, words: int, whole: list[Sentence], named: int) -> float | None:
+        """specifics_rate from what a grading pass has already computed."""
         if words < self.params.vague_min_words or not whole:
             return None
         if sum(1 for s in whole if s.question) >= len(whole) / 2:
             return None
-        return 100 * self._named(split_sentences(answer)) / words
+        return 100 * named / words
 
-    def _answer_flags(self, answer: str, sentences: list[Sentence], usable: list[Sentence]) -> set[str]:
+    def _answer_flags(
+        self, answer: str, sentences: list[Sentence], usable: list[Sentence], named: int
+    ) -> set[str]:
         p = self.params
         flags: set[str] = set()
         if any(s.injection for s in sentences):
@@ -412,7 +417,7 @@ class OfflineGrader:
         if words >= p.vague_min_words and whole:
             substance = sum(1 for s in whole if s.concrete) / len(whole)
             filler = sum(answer.lower().count(v) for v in _VAGUE)
-            rate = self.specifics_rate(answer)
+            rate = self._rate(words, whole, named)  # the answer is split once per grading pass
             sparse = rate is not None and rate < p.vague_max_specifics
             if substance <= p.vague_max_substance or filler >= max(3, len(whole) // 2) or sparse:
                 flags.add("vague")
