@@ -15,6 +15,7 @@ from agent.engines.base import Engine
 from agent.followups import FollowUpSelector, TopicMatcher
 from agent.grading.offline import OfflineGrader
 from agent.grading.sentences import Sentence
+from agent.policy import FollowupWeights, load_followup_weights
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +34,9 @@ class InterviewContext:
     max_followups: int = field(default=3, metadata={"help": "follow-ups per phase before moving on"})
     clarify: MatchParams = field(
         default_factory=load_params, metadata={"help": "how clarifying questions find the note's facts"}
+    )
+    probing: FollowupWeights = field(
+        default_factory=load_followup_weights, metadata={"help": "how follow-ups are ranked"}
     )
     _vectors: dict[str, tuple[list[Sentence], np.ndarray]] = field(default_factory=dict, repr=False)
 

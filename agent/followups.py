@@ -25,8 +25,20 @@ Reason = Literal["dig_deeper", "gap", "critical_topic"]
 
 #: A candidate sentence this close to a topic's note shows the topic was covered.
 TOPIC_SEEN = 0.55
-#: Relevance below which a follow-up is chosen for a gap rather than to dig deeper.
-DIG_DEEPER = 0.45
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An applicable follow-up not asked yet, and what its rank depends on (agent.policy ranks it)."""
+
+    unit_id: str
+    question: str
+    topic: str
+    source: str
+    look_for: str
+    relevance: float  # closest similarity of the latest answer's sentences to the question
+    problem_specific: bool  # written for this problem, not a generic phase or topic question
+    phase_note: bool  # one of the phase note's own questions: the phase's staple probes
 
 
 @dataclass(frozen=True)
@@ -123,58 +135,46 @@ class FollowUpSelector:
             self._pools[key] = self.index.vectors(phase=phase, problem=problem, kinds=["followup"])
         return self._pools[key]
 
-    def choose(
+    def candidates(
         self,
         *,
         problem: str,
         phase: str,
         sentence_vectors: np.ndarray,
-        gap_topics: Iterable[str] = (),
-        critical_unseen: Iterable[str] = (),
         asked: Iterable[str] = (),
-        probed_topics: Sequence[str] = (),
         answers: Sequence[str] = (),
-        k: int = 3,
-    ) -> list[FollowUpChoice]:
-        """The k best applicable follow-ups, each on a different topic, never one already asked.
+    ) -> list[Candidate]:
+        """Every applicable follow-up of the phase and problem not asked yet, with its relevance to
+        the latest answer; agent.policy decides which to ask.
 
         `answers` are the interview's answers so far: a follow-up that presupposes a design element
-        (embeddings, a candidate generator ...) is only asked once one of them mentioned it.
+        (embeddings, a candidate generator ...) is only offered once one of them mentioned it.
         """
         hits, vectors = self._pool(phase, problem)
         mentioned = mentioned_elements(answers)
-        keep = [i for i, hit in enumerate(hits) if self.applicable(hit.id, problem, mentioned)]
-        hits, vectors = [hits[i] for i in keep], vectors[keep]
-        if not hits:
+        done = set(asked)
+        keep = [
+            i
+            for i, hit in enumerate(hits)
+            if hit.topic and hit.id not in done and self.applicable(hit.id, problem, mentioned)
+        ]
+        if not keep:
             return []
         if len(sentence_vectors):
-            relevance = (sentence_vectors @ vectors.T).max(axis=0)
+            relevance = (sentence_vectors @ vectors[keep].T).max(axis=0)
         else:
-            relevance = np.zeros(len(hits), dtype=np.float32)
-        gaps, critical, done = set(gap_topics), set(critical_unseen), set(asked)
-        scored: list[FollowUpChoice] = []
-        for hit, rel in zip(hits, relevance, strict=True):
-            if hit.id in done or not hit.topic:
-                continue
-            score = 0.6 * float(rel)
-            reason: Reason = "dig_deeper"
-            if hit.topic in critical:
-                score += 0.25
-                reason = "critical_topic" if rel < DIG_DEEPER else reason
-            if hit.topic in gaps:
-                score += 0.2
-                reason = "gap" if rel < DIG_DEEPER and reason == "dig_deeper" else reason
-            if hit.owner == problem:
-                score += 0.08  # a problem-specific question beats a generic one of equal fit
-            score -= 0.3 * probed_topics.count(hit.topic)
-            scored.append(
-                FollowUpChoice(hit.id, hit.text, hit.topic, hit.source, hit.look_for or "", reason, score)
+            relevance = np.zeros(len(keep), dtype=np.float32)
+        phase_note = f"phases/{phase}.md"
+        return [
+            Candidate(
+                unit_id=hits[i].id,
+                question=hits[i].text,
+                topic=hits[i].topic or "",
+                source=hits[i].source,
+                look_for=hits[i].look_for or "",
+                relevance=float(rel),
+                problem_specific=hits[i].owner == problem,
+                phase_note=hits[i].source == phase_note,
             )
-        scored.sort(key=lambda c: (-c.score, c.unit_id))
-        chosen: list[FollowUpChoice] = []
-        for choice in scored:
-            if all(choice.topic != c.topic for c in chosen):
-                chosen.append(choice)
-            if len(chosen) == k:
-                break
-        return chosen
+            for i, rel in zip(keep, relevance, strict=True)
+        ]

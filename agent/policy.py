@@ -7,16 +7,20 @@ thresholds come from agent.grading.scale and are never re-defined here.
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.content.schemas import Criterion
-from agent.followups import FollowUpChoice, FollowUpSelector
+from agent.followups import Candidate, FollowUpChoice, FollowUpSelector, Reason
 from agent.grading.models import AnswerGrade, CriterionGrade
 from agent.grading.offline import AnswerFeatures
 from agent.grading.scale import CAPPING_FLAGS, aggregate_phase, is_solid
@@ -31,15 +35,6 @@ def coverage(
     """Per criterion, the best grade any answer of the phase earned so far (None: no evidence yet)."""
     merged = aggregate_phase(phase, [c.id for c in criteria], grades, engine="")
     return {c.id: c.score for c in merged.criteria}
-
-
-def uncovered_topics(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> list[str]:
-    """Topics of the criteria without solid evidence yet, heaviest criteria first."""
-    topics: list[str] = []
-    for criterion in sorted(criteria, key=lambda c: -c.weight):
-        if not is_solid(best.get(criterion.id)):
-            topics += [t for t in criterion.topics if t not in topics]
-    return topics
 
 
 def covered_well(
@@ -195,7 +190,8 @@ def asserted_claims(criteria: Sequence[Criterion], features: AnswerFeatures) -> 
         _, statement, sentence = f.suspect
         criterion = by_id[f.criterion]
         topic = criterion.topics[0] if criterion.topics else None
-        claims.append(Claim(f.criterion, statement, excerpt(features.sentences[sentence].text), topic))
+        claimed = features.sentences[sentence].text[f.suspect_at :]
+        claims.append(Claim(f.criterion, statement, excerpt(claimed), topic))
     return sorted(claims, key=lambda c: -by_id[c.criterion].weight)
 
 
@@ -207,53 +203,119 @@ def claim_to_challenge(claims: Sequence[Claim], challenged: Iterable[str]) -> Cl
 
 # ---------------------------------------------------------------------- follow-up choice
 
-Tier = Literal[0, 1, 2]
+#: Weights of follow-up choice, written by `python -m evals.fit_followups` (never by hand).
+FOLLOWUP_PARAMS_PATH = Path(__file__).with_name("followup_params.json")
+#: Relevance below which a follow-up is asked for a gap rather than to dig into what was said.
+DIG_DEEPER = 0.45
 #: Scores closer than this are a tie, broken by the session's seed (variety between sessions).
 TIE = 0.03
+
+
+class FollowupWeights(BaseModel):
+    """How a candidate follow-up's score is made; the highest-scoring topics are probed first.
+
+    An uncovered criterion's topics (more for heavier criteria, most for the criterion's own topic),
+    the problem's critical topics not covered well and problem-specific questions earn bonuses on top
+    of the question's relevance to the latest answer; each earlier follow-up on the topic costs one
+    `repeat`. Priorities are weights rather than strict tiers: a labelled interviewer digs into what
+    an answer clearly raised before turning to a minor gap.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    relevance: float = Field(default=0.6, ge=0, description="x the question's similarity to the answer")
+    gap: float = Field(default=0.2, ge=0, description="x the uncovered criterion's relative weight")
+    gap_primary: float = Field(default=0.0, ge=0, description="the topic is that criterion's own topic")
+    critical: float = Field(default=0.25, ge=0, description="a critical topic of the problem, not covered")
+    problem_specific: float = Field(default=0.08, ge=0, description="a question written for this problem")
+    phase_note: float = Field(default=0.0, ge=0, description="one of the phase note's staple questions")
+    repeat: float = Field(default=0.3, ge=0, description="per earlier follow-up on the same topic")
+    fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
+
+
+@lru_cache(maxsize=1)
+def load_followup_weights(path: Path = FOLLOWUP_PARAMS_PATH) -> FollowupWeights:
+    """The committed follow-up weights."""
+    return FollowupWeights.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A topic of a criterion without solid evidence yet."""
+
+    weight: float  # the heaviest such criterion's weight, relative to the phase's heaviest criterion
+    primary: bool  # the topic is that criterion's own (first) topic
+
+
+def gaps(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> dict[str, Gap]:
+    """The topics of the criteria without solid evidence yet, heaviest criteria first."""
+    criteria = sorted(criteria, key=lambda c: -c.weight)
+    heaviest = criteria[0].weight if criteria else 1.0
+    found: dict[str, Gap] = {}
+    for criterion in criteria:
+        if is_solid(best.get(criterion.id)):
+            continue
+        for n, topic in enumerate(criterion.topics):
+            if topic not in found:
+                found[topic] = Gap(criterion.weight / heaviest, n == 0)
+    return found
 
 
 @dataclass(frozen=True)
 class ProbeState:
     """What follow-up choice depends on besides the latest answer: the interview so far."""
 
-    gaps: Sequence[str]  # topics of the phase's criteria without solid evidence, heaviest first
-    critical_unseen: Sequence[str]  # the problem's critical topics the candidate has not raised
+    gaps: Mapping[str, Gap]  # topics of the phase's criteria without solid evidence
+    critical: Sequence[str]  # the problem's critical topics
     covered: Sequence[str]  # topics some answer already covered well: never probed again
     seed: str  # the session id: same session, same choices; another session, other tie-breaks
+    probed: Sequence[str] = ()  # the topic of every follow-up asked so far, repeats included
 
 
-def tier(topic: str, probe: ProbeState) -> Tier:
-    """Probe order: the phase's uncovered criteria, then skipped critical topics, then depth."""
-    if topic in probe.gaps:
-        return 0
-    if topic in probe.critical_unseen:
-        return 1
-    return 2
+def followup_score(candidate: Candidate, probe: ProbeState, weights: FollowupWeights) -> float:
+    """How much a follow-up is worth asking now (see FollowupWeights)."""
+    score = weights.relevance * candidate.relevance
+    gap = probe.gaps.get(candidate.topic)
+    if gap is not None:
+        score += weights.gap * gap.weight + (weights.gap_primary if gap.primary else 0.0)
+    if candidate.topic in probe.critical:
+        score += weights.critical
+    if candidate.problem_specific:
+        score += weights.problem_specific
+    if candidate.phase_note:
+        score += weights.phase_note
+    return score - weights.repeat * list(probe.probed).count(candidate.topic)
+
+
+def followup_reason(candidate: Candidate, probe: ProbeState) -> Reason:
+    """Why a follow-up is asked: to dig into what was said, or for a skipped critical topic or a gap."""
+    if candidate.relevance >= DIG_DEEPER:
+        return "dig_deeper"
+    if candidate.topic in probe.critical:
+        return "critical_topic"
+    return "gap" if candidate.topic in probe.gaps else "dig_deeper"
 
 
 def _tie_break(seed: str, unit_id: str) -> int:
     return zlib.crc32(f"{seed}:{unit_id}".encode())
 
 
-def rank_followups(candidates: Sequence[FollowUpChoice], probe: ProbeState, k: int) -> list[FollowUpChoice]:
-    """The k best follow-ups on different topics, none on covered ground, in probe order.
-
-    `candidates` are the selector's scored follow-ups (by relevance to the answer, best first).
-    """
+def rank_followups(
+    candidates: Sequence[Candidate], probe: ProbeState, k: int, weights: FollowupWeights | None = None
+) -> list[FollowUpChoice]:
+    """The k best follow-ups on different topics, none on covered ground, best first."""
+    weights = weights or load_followup_weights()
     covered = set(probe.covered)
-    open_ = [c for c in candidates if c.topic not in covered]
-    open_.sort(key=lambda c: (tier(c.topic, probe), -round(c.score / TIE), _tie_break(probe.seed, c.unit_id)))
+    scored = [(followup_score(c, probe, weights), c) for c in candidates if c.topic not in covered]
+    scored.sort(key=lambda sc: (-round(sc[0] / TIE), _tie_break(probe.seed, sc[1].unit_id)))
     chosen: list[FollowUpChoice] = []
-    for choice in open_:
-        if all(choice.topic != c.topic for c in chosen):
-            chosen.append(choice)
+    for score, c in scored:
+        if all(c.topic != other.topic for other in chosen):
+            reason = followup_reason(c, probe)
+            chosen.append(FollowUpChoice(c.unit_id, c.question, c.topic, c.source, c.look_for, reason, score))
         if len(chosen) == k:
             break
     return chosen
-
-
-#: More than any pool holds: the selector returns its best follow-up on every topic.
-ALL_TOPICS = 1000
 
 
 def choose_followups(
@@ -264,27 +326,19 @@ def choose_followups(
     answer_vectors: np.ndarray,
     probe: ProbeState,
     asked: Sequence[str] = (),
-    probed_topics: Sequence[str] = (),
     answers: Sequence[str] = (),
     k: int = 3,
+    weights: FollowupWeights | None = None,
 ) -> list[FollowUpChoice]:
     """The k follow-ups to ask after an answer, best first: the one rule of the graph, CLI and evals.
 
     `answers` are the interview's answers so far: a follow-up that presupposes a design element
     (embeddings, a candidate generator) is only asked once one of them mentioned it.
     """
-    candidates = selector.choose(
-        problem=problem,
-        phase=phase,
-        sentence_vectors=answer_vectors,
-        gap_topics=probe.gaps,
-        critical_unseen=probe.critical_unseen,
-        asked=asked,
-        probed_topics=probed_topics,
-        answers=answers,
-        k=ALL_TOPICS,
+    candidates = selector.candidates(
+        problem=problem, phase=phase, sentence_vectors=answer_vectors, asked=asked, answers=answers
     )
-    return rank_followups(candidates, probe, k)
+    return rank_followups(candidates, probe, k, weights)
 
 
 def turn_salt(seed: str, turn: int) -> int:

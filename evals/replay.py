@@ -13,14 +13,17 @@ import re
 import tempfile
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from agent.context import InterviewContext
 from agent.engines.base import Engine
+from agent.followups import Candidate
 from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP, Length
-from agent.nodes.conversation import followup_choices
+from agent.nodes.conversation import followup_candidates, probe_state
+from agent.policy import FollowupWeights, ProbeState, rank_followups
 from agent.session import Interview, Toolkit, build_context
 from agent.state import GradeRecord, Turn
 from evals.dataset import CandidateInput, Case
@@ -31,14 +34,39 @@ ORDER = (*PHASES, WRAP_UP)
 PROBING = ("followup", "challenge", "curveball", "hint")
 
 
+@dataclass(frozen=True)
+class ProbePoint:
+    """What follow-up choice saw right after a labelled probe answer (for `evals.fit_followups`)."""
+
+    phase: str
+    answer: int
+    candidates: list[Candidate]
+    probe: ProbeState
+
+
+Observer = Callable[[ProbePoint], None]
+
+
 def replay_case(
-    case: Case, toolkit: Toolkit, engine: Engine, k: int = 3, shared: InterviewContext | None = None
+    case: Case,
+    toolkit: Toolkit,
+    engine: Engine,
+    k: int = 3,
+    shared: InterviewContext | None = None,
+    *,
+    probing: FollowupWeights | None = None,
+    observe: Observer | None = None,
 ) -> CaseResult:
-    """Run one case and collect everything the scorers need."""
+    """Run one case and collect everything the scorers need.
+
+    `probing` replaces the committed follow-up weights; `observe` sees every labelled probe point.
+    """
     from langgraph.checkpoint.memory import InMemorySaver
 
     started = time.perf_counter()
     context = build_context(toolkit, engine, auto_advance=True, like=shared)
+    if probing is not None:
+        context = replace(context, probing=probing)
     queues: dict[str, deque[CandidateInput]] = {phase: deque() for phase in ORDER}
     for item in case.inputs:
         queues.setdefault(item.phase, deque()).append(item)
@@ -76,7 +104,10 @@ def replay_case(
                     replies[(phase, item.answer_index or 0)] = reply
             if item.action == "answer" and (phase, item.answer_index) in probes:
                 key = (phase, item.answer_index or 0)
-                ranked[key] = _ranked_topics(context, interview.values(), phase, asked_before, k)
+                candidates, probe = _probe_point(context, interview.values(), phase, asked_before)
+                ranked[key] = [c.topic for c in rank_followups(candidates, probe, k, context.probing)]
+                if observe is not None:
+                    observe(ProbePoint(phase, key[1], candidates, probe))
         values = interview.values()
         report = interview.report
     if report is None:  # the loop above runs until the interview is finished
@@ -125,10 +156,10 @@ def _kind(turn: Turn | None) -> str | None:
     return None if turn is None else turn["kind"]
 
 
-def _ranked_topics(
-    context: Any, values: dict[str, Any], phase: str, asked_before: list[str], k: int
-) -> list[str]:
-    """The topics the interviewer would probe right after this answer, best first.
+def _probe_point(
+    context: InterviewContext, values: dict[str, Any], phase: str, asked_before: list[str]
+) -> tuple[list[Candidate], ProbeState]:
+    """The follow-ups open right after this answer and what their rank depends on.
 
     The state is viewed as it stood when the answer had just been graded: in its phase, with
     nothing asked after it.
@@ -139,8 +170,8 @@ def _ranked_topics(
         for i, t in enumerate(turns)
         if t["role"] == "candidate" and t["phase"] == phase and t["kind"] == "answer"
     )
-    view = {**values, "phase": phase, "asked": asked_before, "turns": turns[: last_answer + 1]}
-    return [choice.topic for choice in followup_choices(context, view, k)]  # type: ignore[arg-type]
+    view: Any = {**values, "phase": phase, "asked": asked_before, "turns": turns[: last_answer + 1]}
+    return followup_candidates(context, view), probe_state(context, view)
 
 
 def challenged(quote: str, reply: Turn | None) -> bool:

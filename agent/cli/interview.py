@@ -125,8 +125,8 @@ def run_followups(args: argparse.Namespace) -> int:
     seen = TopicMatcher(toolkit.index, toolkit.kb).seen(sentences, vectors)
     # The same rule as the interview's, as if this answer were the interview's first.
     probe = policy.ProbeState(
-        gaps=policy.uncovered_topics(criteria, policy.coverage(criteria, [grade], args.phase)),
-        critical_unseen=[t for t in toolkit.kb.problem_note(args.problem).critical_topics if t not in seen],
+        gaps=policy.gaps(criteria, policy.coverage(criteria, [grade], args.phase)),
+        critical=toolkit.kb.problem_note(args.problem).critical_topics,
         covered=policy.covered_well(criteria, grade.criteria, grade.flags, seen),
         seed="",
     )

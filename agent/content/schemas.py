@@ -221,12 +221,33 @@ class Criterion(Strict):
     levels: dict[int, Text] = Field(description="what an answer at each level 1-4 looks like")
     evidence: list[Text] = Field(min_length=3, description="statements a grader looks for")
     red_flags: list[Text] = Field(min_length=1)
+    claim_cues: dict[Text, list[Text]] = Field(
+        default_factory=dict,
+        description=(
+            "per red flag, regular expressions (case-insensitive) for the usual wordings of it that"
+            " meaning alone misses; a sentence matching one and not rejecting the pitfall is challenged"
+        ),
+    )
     topics: list[TopicRef] = Field(default_factory=list, description="topics this criterion covers")
 
     @model_validator(mode="after")
     def _four_levels(self) -> Criterion:
         if sorted(self.levels) != [1, 2, 3, 4]:
             raise ValueError("levels must have exactly the anchors 1, 2, 3 and 4")
+        return self
+
+    @model_validator(mode="after")
+    def _cues(self) -> Criterion:
+        for flag, patterns in self.claim_cues.items():
+            if flag not in self.red_flags:
+                raise ValueError(f"claim_cues: {flag!r} is not one of this criterion's red_flags")
+            for pattern in patterns:
+                try:
+                    compiled = re.compile(pattern, re.IGNORECASE)
+                except re.error as exc:
+                    raise ValueError(f"claim_cues: {pattern!r} is not a valid expression: {exc}") from exc
+                if compiled.search(""):
+                    raise ValueError(f"claim_cues: {pattern!r} matches an empty sentence")
         return self
 
 

@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,6 +114,46 @@ def load_params(path: Path = PARAMS_PATH) -> ScorerParams:
     return ScorerParams.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=512)
+def _cue(pattern: str) -> re.Pattern[str]:
+    """A rubric's claim cue, compiled once."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
+#: Starts a claim cue whose own words carry a negation ("legitimate if no chargeback", "BM25 doesn't
+#: add anything"): the match states the claim as written, and no rejection check applies to it.
+NEGATED_CUE = "(?#negated)"
+_CLAUSE_END = re.compile(r"[.,;:!?()\u2014]")
+
+
+def stated_by_cue(criterion: Criterion, sentence: str) -> tuple[str, int] | None:
+    """The criterion's first red flag that the sentence states in one of its cued wordings, and where
+    in the sentence the claim starts; None when no cue matches or its clause rejects the pitfall."""
+    for statement in criterion.red_flags:
+        for pattern in criterion.claim_cues.get(statement, ()):
+            found = _cue(pattern).search(sentence)
+            at = None if found is None else cue_claim(sentence, found, pattern, statement)
+            if at is not None:
+                return statement, at
+    return None
+
+
+def cue_claim(sentence: str, found: re.Match[str], pattern: str, red_flag: str) -> int | None:
+    """Where a claim cue's match states the pitfall (the start of its clause), or None when the
+    clause rejects it.
+
+    Only the clause where the match ends is read for a rejection, so "not clicked is negative" later
+    in the sentence does not excuse "I'd take raw clicks as relevance labels".
+    """
+    end = max(found.end(), found.start() + 1)
+    start = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, end - 1)), default=0)
+    after = _CLAUSE_END.search(sentence, end)
+    clause = sentence[start : after.start() if after else len(sentence)]
+    if pattern.startswith(NEGATED_CUE) or not rejects(clause, red_flag):
+        return start + len(clause) - len(clause.lstrip())
+    return None
+
+
 @dataclass(frozen=True)
 class CriterionFeatures:
     """What the scorer sees of one criterion in one answer."""
@@ -133,6 +174,7 @@ class CriterionFeatures:
     red_sentence: int | None
     # The closest red flag stated at the challenge threshold or above: (similarity, statement, sentence).
     suspect: tuple[float, str, int] | None = None
+    suspect_at: int = 0  # where in the suspect sentence the claim starts (the clause a cue matched)
 
     @property
     def vector(self) -> np.ndarray:
@@ -215,10 +257,7 @@ class OfflineGrader:
         self._statements: dict[str, np.ndarray] = {}
         # The last answers' features: a turn grades an answer and then looks for the red flags it
         # asserts (agent.policy), and both need the same features.
-        self._features: dict[
-            tuple[str | None, str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], str],
-            AnswerFeatures,
-        ] = {}
+        self._features: dict[tuple[str | None, str, tuple[str, ...], str], AnswerFeatures] = {}
 
     def grade(
         self, phase: str, criteria: Sequence[Criterion], answer: str, problem: str | None = None
@@ -262,7 +301,8 @@ class OfflineGrader:
         self, phase: str, criteria: Sequence[Criterion], answer: str, problem: str | None = None
     ) -> AnswerFeatures:
         """Per criterion, the scorer's features for this answer (what `python -m evals.fit` fits on)."""
-        rubric = tuple((c.id, tuple(c.evidence), tuple(c.red_flags)) for c in criteria)
+        # Keyed by the criteria's content: a test or a coach's edit may change a rubric in place.
+        rubric = tuple(repr((c.id, c.evidence, c.red_flags, c.claim_cues)) for c in criteria)
         key = (problem, phase, rubric, answer)
         if key not in self._features:
             if len(self._features) >= 16:
@@ -299,6 +339,20 @@ class OfflineGrader:
             red = np.maximum.reduceat(self.statement_vectors(criterion.red_flags) @ spans.T, starts, axis=1)
             found.append(self._criterion_features(criterion, sims * mask, red, usable, asking, answer_level))
         return AnswerFeatures(usable, found, frozenset(flags))
+
+    def _cued_claim(
+        self, criterion: Criterion, red: np.ndarray, usable: list[Sentence]
+    ) -> tuple[tuple[float, str, int], int] | None:
+        """A red flag stated in one of its usual wordings (the rubric's `claim_cues`) that meaning
+        alone missed, and where in its sentence the claim starts: challenged, never capped (its
+        similarity stays below the cap's bar)."""
+        for i, sentence in enumerate(usable):
+            stated = None if sentence.question else stated_by_cue(criterion, sentence.text)
+            if stated is not None:
+                statement, at = stated
+                sim = float(red[criterion.red_flags.index(statement)][i])
+                return (min(sim, self.params.red_flag - 0.01), statement, i), at
+        return None
 
     def _reference_share(self, problem: str | None, phase: str, spans: np.ndarray) -> float:
         """Share of the problem's strong-design statements for the phase that some sentence covers."""
@@ -358,6 +412,9 @@ class OfflineGrader:
                 continue
             if not rejects(usable[i].text, statement):
                 suspect = (float(row[i]), statement, i)
+        suspect_at = 0
+        if suspect is None and (cued := self._cued_claim(criterion, red, usable)) is not None:
+            suspect, suspect_at = cued
         red_flag, red_sentence = None, None
         if suspect is not None and suspect[0] >= p.red_flag:
             red_flag, red_sentence = suspect[1], suspect[2]
@@ -379,6 +436,7 @@ class OfflineGrader:
             red_flag=red_flag,
             red_sentence=red_sentence,
             suspect=suspect,
+            suspect_at=suspect_at,
         )
 
     def _named(self, sentences: list[Sentence]) -> int:

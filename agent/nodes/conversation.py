@@ -12,11 +12,11 @@ from agent import policy
 from agent.content.hints import hints_for, hints_given, pending_question
 from agent.context import InterviewContext
 from agent.engines.base import opening_plan
-from agent.followups import FollowUpChoice, interview_answers
+from agent.followups import Candidate, FollowUpChoice, interview_answers
 from agent.grading.models import CriterionGrade
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
-from agent.nodes.grading import gap_topics, move_on_reason, pending_claim, phase_result
+from agent.nodes.grading import gaps, move_on_reason, pending_claim, phase_result
 from agent.state import CANDIDATE_KINDS, CandidateInput, InterviewState, Turn
 
 
@@ -71,31 +71,35 @@ def _parse_input(raw: object) -> CandidateInput:
     )
 
 
-def followup_choices(ctx: InterviewContext, state: InterviewState, k: int) -> list[FollowUpChoice]:
-    """The k follow-ups worth asking after the phase's latest answer, best first (also scored by evals)."""
-    answers = phase_answers(state)
-    _, vectors = ctx.sentences(answers[-1] if answers else "")
-    critical = ctx.kb.problem_note(state["problem"]).critical_topics
-    probed = [t["topic"] for t in state["turns"] if t.get("kind") == "followup" and "topic" in t]
-    probe = policy.ProbeState(
-        gaps=gap_topics(ctx, state),
-        critical_unseen=[t for t in critical if t not in state["topics_seen"]],
+def probe_state(ctx: InterviewContext, state: InterviewState) -> policy.ProbeState:
+    """What follow-up choice needs to know about the interview so far, after its latest answer."""
+    return policy.ProbeState(
+        gaps=gaps(ctx, state),
+        critical=ctx.kb.problem_note(state["problem"]).critical_topics,
         covered=policy.covered_before(
             [(g["turn"], g.get("covered", [])) for g in state["grades"]], _latest_answer_turn(state)
         ),
         seed=state["session_id"],
+        probed=[t["topic"] for t in state["turns"] if t.get("kind") == "followup" and "topic" in t],
     )
-    return policy.choose_followups(
-        ctx.selector,
+
+
+def followup_candidates(ctx: InterviewContext, state: InterviewState) -> list[Candidate]:
+    """Every follow-up that may still be asked in the phase, scored against its latest answer."""
+    answers = phase_answers(state)
+    _, vectors = ctx.sentences(answers[-1] if answers else "")
+    return ctx.selector.candidates(
         problem=state["problem"],
         phase=state["phase"],
-        answer_vectors=vectors,
-        probe=probe,
+        sentence_vectors=vectors,
         asked=state["asked"],
-        probed_topics=probed,
         answers=interview_answers(state["turns"]),
-        k=k,
     )
+
+
+def followup_choices(ctx: InterviewContext, state: InterviewState, k: int) -> list[FollowUpChoice]:
+    """The k follow-ups worth asking after the phase's latest answer, best first (also scored by evals)."""
+    return policy.rank_followups(followup_candidates(ctx, state), probe_state(ctx, state), k, ctx.probing)
 
 
 def _latest_answer_turn(state: InterviewState) -> int:

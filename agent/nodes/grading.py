@@ -86,9 +86,9 @@ def coverage(
     return policy.coverage(ctx.kb.rubric_for(state["problem"], phase), _answer_grades(state, phase), phase)
 
 
-def gap_topics(ctx: InterviewContext, state: InterviewState) -> list[str]:
+def gaps(ctx: InterviewContext, state: InterviewState) -> dict[str, policy.Gap]:
     """Topics of the phase's criteria that have no solid evidence yet, heaviest criteria first."""
-    return policy.uncovered_topics(ctx.kb.rubric_for(state["problem"], state["phase"]), coverage(ctx, state))
+    return policy.gaps(ctx.kb.rubric_for(state["problem"], state["phase"]), coverage(ctx, state))
 
 
 def phase_result(ctx: InterviewContext, state: InterviewState, phase: str) -> PhaseResult:

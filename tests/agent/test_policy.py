@@ -10,7 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent import policy
 from agent.engines.base import TurnPlan
 from agent.engines.offline import compose_turn, load_templates
-from agent.followups import FollowUpChoice
+from agent.followups import Candidate
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES
 from agent.session import Interview, build_context
 
@@ -128,26 +128,67 @@ def test_wording_is_seeded_by_the_session(toolkit: Any, tmp_path: Path) -> None:
     assert len(others) > 1  # new sessions of the same problem differ
 
 
-def _choice(unit: str, topic: str, score: float) -> FollowUpChoice:
-    return FollowUpChoice(unit, f"{topic}?", topic, "note.md", "", "dig_deeper", score)
+def _candidate(unit: str, topic: str, relevance: float, *, specific: bool = False) -> Candidate:
+    return Candidate(unit, f"{topic}?", topic, "note.md", "", relevance, specific, False)
 
 
-def test_followups_skip_covered_ground_and_go_gaps_then_critical_then_depth() -> None:
+#: Round weights, so each expectation below can be checked by hand.
+WEIGHTS = policy.FollowupWeights(
+    relevance=1.0, gap=0.4, gap_primary=0.1, critical=0.3, problem_specific=0.05, phase_note=0.0, repeat=0.5
+)
+
+
+def test_followups_skip_covered_ground_and_weigh_gaps_critical_topics_and_depth() -> None:
     candidates = [
-        _choice("a", "delayed_labels", 0.9),
-        _choice("b", "feature_engineering", 0.8),
-        _choice("c", "class_imbalance", 0.3),
-        _choice("d", "adversarial_actors", 0.2),
-        _choice("e", "data_leakage", 0.1),
+        _candidate("a", "delayed_labels", 0.9),  # covered well already: never asked
+        _candidate("b", "feature_engineering", 0.5),  # depth only: 0.5
+        _candidate("c", "class_imbalance", 0.1),  # secondary topic of a light gap: 0.1 + 0.2 = 0.3
+        _candidate("d", "adversarial_actors", 0.2, specific=True),  # critical, own: 0.2 + 0.3 + 0.05
+        _candidate("e", "data_leakage", 0.1),  # the heaviest gap's own topic: 0.1 + 0.4 + 0.1 = 0.6
+        _candidate("f", "retraining", 0.7),  # raised clearly but probed once already: 0.7 - 0.5
     ]
     probe = policy.ProbeState(
-        gaps=["data_leakage"],
-        critical_unseen=["adversarial_actors"],
+        gaps={"data_leakage": policy.Gap(1.0, True), "class_imbalance": policy.Gap(0.5, False)},
+        critical=["adversarial_actors", "delayed_labels"],
         covered=["delayed_labels"],
         seed="s",
+        probed=["retraining"],
     )
-    ranked = [c.topic for c in policy.rank_followups(candidates, probe, k=4)]
-    assert ranked == ["data_leakage", "adversarial_actors", "feature_engineering", "class_imbalance"]
+    ranked = policy.rank_followups(candidates, probe, k=5, weights=WEIGHTS)
+    assert [c.topic for c in ranked] == [
+        "data_leakage",
+        "adversarial_actors",
+        "feature_engineering",
+        "class_imbalance",
+        "retraining",
+    ]
+    assert [c.reason for c in ranked[:3]] == ["gap", "critical_topic", "dig_deeper"]
+
+
+def test_gaps_weigh_the_uncovered_criteria_heaviest_first(kb: Any) -> None:
+    real = kb.rubric_for(FRAUD, "evaluation")[:3]
+    heavy, light, done = (
+        c.model_copy(update={"weight": w, "topics": t})
+        for c, w, t in zip(
+            real,
+            (4.0, 1.0, 2.0),
+            (["ab_testing", "delayed_labels"], ["class_imbalance", "ab_testing"], ["calibration"]),
+            strict=True,
+        )
+    )
+    found = policy.gaps([light, done, heavy], {done.id: 3.0, light.id: 2.0})
+    assert found == {
+        "ab_testing": policy.Gap(1.0, True),  # the heavier criterion names it first
+        "delayed_labels": policy.Gap(1.0, False),
+        "class_imbalance": policy.Gap(0.25, True),
+    }
+    assert policy.gaps([heavy, light], {heavy.id: 3.0, light.id: 4.0}) == {}
+
+
+def test_the_committed_followup_weights_were_fitted() -> None:
+    weights = policy.load_followup_weights()
+    assert weights.fitted.get("command") == "python -m evals.fit_followups"
+    assert weights.fitted.get("split") == "dev"
 
 
 def test_covered_well_needs_the_topic_raised_and_a_solid_criterion(kb: Any) -> None:

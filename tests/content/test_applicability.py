@@ -51,12 +51,13 @@ def _walk(selector: FollowUpSelector, problem: str, phase: str, answers: list[st
     """Ask follow-ups until the pool is empty; every one the selector returns, in order."""
     asked: list[str] = []
     while True:
-        chosen = selector.choose(
-            problem=problem, phase=phase, sentence_vectors=NO_VECTORS, asked=asked, answers=answers, k=50
+        offered = selector.candidates(
+            problem=problem, phase=phase, sentence_vectors=NO_VECTORS, asked=asked, answers=answers
         )
-        if not chosen:
+        if not offered:
             return set(asked)
-        asked += [c.unit_id for c in chosen]
+        assert not {c.unit_id for c in offered} & set(asked)  # an asked follow-up is never offered again
+        asked += [offered[0].unit_id]
 
 
 def test_the_selector_walks_every_followup_and_never_returns_an_inapplicable_one(
@@ -93,8 +94,8 @@ def _questions(selector: FollowUpSelector, problem: str, answers: list[str]) -> 
     for phase in PHASES:
         questions |= {
             c.question
-            for c in selector.choose(
-                problem=problem, phase=phase, sentence_vectors=NO_VECTORS, answers=answers, k=100
+            for c in selector.candidates(
+                problem=problem, phase=phase, sentence_vectors=NO_VECTORS, answers=answers
             )
         }
         questions |= {

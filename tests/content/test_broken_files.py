@@ -140,6 +140,18 @@ CASES: list[tuple[str, Callable[[Path], None], str, str]] = [
         "levels must have exactly the anchors 1, 2, 3 and 4",
     ),
     (
+        "claim cue for a red flag the criterion lacks",
+        _edit(EVAL, _sub(r"^      Reports accuracy on a dataset", "      Reports precision on a dataset")),
+        EVAL,
+        "claim_cues: 'Reports precision on a dataset with a 0.1 percent positive rate.' is not one of",
+    ),
+    (
+        "claim cue that is not a valid expression",
+        _edit(EVAL, _sub(r"^(      - )\\b\(measure", r"\g<1>\\b((measure")),
+        EVAL,
+        "is not a valid expression",
+    ),
+    (
         "overlay re-weights an unknown criterion",
         _write(
             "rubrics/problems/visual_search.yaml",

@@ -131,11 +131,13 @@ FILLER = "This is placeholder text that says nothing in particular about the sys
 
 
 def _fill(node: Any) -> Any:
-    """Every sentence of a rubric replaced by the same filler; ids, weights and topics kept."""
+    """Every sentence of a rubric replaced by the same filler; ids, weights and topics kept, claim
+    cues (keyed by the red flags' own words) dropped."""
     if isinstance(node, dict):
         return {
             k: (v if k in ("id", "phase", "problem", "weight", "topics") else _fill(v))
             for k, v in node.items()
+            if k != "claim_cues"
         }
     if isinstance(node, list):
         return [_fill(v) for v in node]
