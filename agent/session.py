@@ -371,6 +371,12 @@ class Interview:
             self._values = dict(snapshot.values) if snapshot and snapshot.values else {}
         return dict(self._values)
 
+    def learned_facts(self) -> list[str]:
+        """The problem's facts the interviewer has given the candidate so far, each once (F4 lists them)."""
+        from agent.clarifications import learned_facts
+
+        return learned_facts(self.values().get("turns", []))
+
     @property
     def finished(self) -> bool:
         """True once the report exists."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Markdown, ProgressBar, Static
+from textual.widgets import Footer, Header, Label, Markdown, ProgressBar, Static
 
 from agent.cli.inputs import MAX_ANSWER_CHARS
 from agent.ids import LENGTHS, PHASE_MINUTES, PHASE_TITLES, PHASES, is_length
@@ -38,18 +39,33 @@ def _offline_opening(kb: Any, problem: str, session_id: str) -> str:
     return compose_turn(load_templates(), plan)
 
 
+#: The F4 modal's section on what the interviewer has told the candidate about the problem.
+LEARNED_HEADING = "What you have learned so far"
+#: Shown under that heading before any clarifying question has been answered with a fact.
+NO_FACTS_YET = "Nothing yet: ask about scale, data or constraints, and the answers are kept here."
+
+
+def facts_text(facts: Sequence[str]) -> Text:
+    """The learned facts as a plain-text bullet list (notes are content, never markup)."""
+    return Text("\n".join(f"• {fact}" for fact in facts)) if facts else Text(NO_FACTS_YET)
+
+
 class ProblemModal(ModalScreen[None]):
-    """The problem statement, shown again on request."""
+    """The problem statement, shown again on request, with the facts the candidate has learned."""
 
     BINDINGS = [Binding("escape,f4,enter", "dismiss", "Close")]
 
-    def __init__(self, title: str, prompt: str) -> None:
+    def __init__(self, title: str, prompt: str, facts: Sequence[str] = ()) -> None:
         super().__init__()
         self._markdown = f"## {title}\n\n{prompt}"
+        self._facts = list(facts)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="problem-modal"):
+        # Scrolls: a long statement plus a dozen facts outgrows an 80x24 terminal.
+        with VerticalScroll(id="problem-modal"):
             yield Markdown(self._markdown)
+            yield Label(LEARNED_HEADING, classes="section")
+            yield Static(facts_text(self._facts), id="learned-facts", classes="" if self._facts else "hint")
             yield Static("Press Esc to close.", classes="hint")
 
     async def action_dismiss(self, result: None = None) -> None:
@@ -528,7 +544,7 @@ class InterviewScreen(Screen[None]):
         if self.interview is None:
             return
         note = self.interview.context.kb.problem_note(self.interview.values()["problem"])
-        self.app.push_screen(ProblemModal(note.title, note.prompt))
+        self.app.push_screen(ProblemModal(note.title, note.prompt, self.interview.learned_facts()))
 
     def _on_llm(self) -> bool:
         from agent.engines.registry import OFFLINE
