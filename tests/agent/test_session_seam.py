@@ -80,7 +80,7 @@ def test_the_problem_and_the_facts_learned_so_far(fake_toolkit: Any, tmp_path: P
     assert interview.learned_facts() == [fact.answer]
 
 
-def test_search_notes_finds_passages_of_the_problem_and_topic_notes(fake_toolkit: Any, tmp_path: Path) -> None:
+def test_search_notes_finds_passages_of_the_notes(fake_toolkit: Any, tmp_path: Path) -> None:
     interview = _new(fake_toolkit, tmp_path)
     hits = interview.search_notes("labels arrive late: chargebacks take weeks", k=3)
     assert 0 < len(hits) <= 3
