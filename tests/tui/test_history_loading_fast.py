@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 import agent.content.loader
 import agent.history
@@ -39,7 +39,10 @@ async def test_history_reads_sessions_in_a_worker_and_parses_no_knowledge_of_its
     monkeypatch.setattr(agent.history, "list_sessions", watched_list)
     app = fake_app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen) and len(readers) == 1)
+        await wait_until(pilot, lambda: isinstance(app.screen, StartScreen))
+        problems = app.screen.query_one("#problems", OptionList)
+        # Until the problem list is shown and focused, "h" would go to the filter box.
+        await wait_until(pilot, lambda: problems.option_count > 0 and app.focused is problems)
         for _ in range(2):
             await pilot.press("h")
             await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
