@@ -11,24 +11,28 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from agent import __version__
 from agent.config import Settings
+from agent.content.loader import KnowledgeBase
+from agent.content.schemas import ProblemNote
 from agent.context import InterviewContext
 from agent.crashpoint import kill_point
+from agent.discuss import NoteHit
 from agent.engines.base import Engine
 from agent.engines.offline import OfflineEngine
 from agent.errors import UsageError
 from agent.followups import FollowUpSelector, TopicMatcher
 from agent.grading.offline import GradingReference, OfflineGrader
-from agent.ids import LEVELS, WRAP_UP, Length, Level, is_length, is_level
+from agent.ids import LEVELS, PHASES, WRAP_UP, Length, Level, is_length, is_level
 from agent.report_model import Report
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex, Progress
 from agent.search.service import embedding_cache, index_later, load_kb, ready_index
 from agent.session_lock import SessionLock
-from agent.state import InterviewInput, Turn
+from agent.snapshot import CriterionCoverage, Feedback, SessionState, rubric_coverage
+from agent.state import InterviewInput, InterviewState, Turn
 from agent.transcript import TranscriptWriter, lock_path, read_transcript, transcript_path
 
 CHECKPOINTS = "checkpoints.sqlite"
@@ -40,7 +44,7 @@ class Toolkit:
     """The parts every engine shares: content, index, embedding model and offline grader."""
 
     settings: Settings
-    kb: Any
+    kb: KnowledgeBase
     index: KnowledgeIndex
     embedder: Embedder
     grader: OfflineGrader
@@ -54,7 +58,11 @@ class Toolkit:
 
 
 def load_toolkit(
-    settings: Settings, embedder: Embedder | None = None, *, later: bool = False, kb: Any = None
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    later: bool = False,
+    kb: KnowledgeBase | None = None,
 ) -> Toolkit:
     """Load the content (unless `kb` is that content, already loaded) and make sure its index is built.
 
@@ -370,6 +378,102 @@ class Interview:
             snapshot = self.graph.get_state(self.config)
             self._values = dict(snapshot.values) if snapshot and snapshot.values else {}
         return dict(self._values)
+
+    # ------------------------------------------------------------------ the app's view (agent.snapshot)
+
+    def state(self) -> SessionState:
+        """Where the interview stands: problem, phase, clocks, the conversation and whether it is over."""
+        values = self.values()
+        if not values:  # create and resume always checkpoint (or refuse) first
+            raise UsageError(f"session {self.session_id!r} has not started")
+        return SessionState(
+            session_id=self.session_id,
+            problem=values["problem"],
+            level=values["level"],
+            length=values["length"],
+            phase=values["phase"],
+            clock_s=values["clock_s"],
+            phase_started_s=values["phase_started_s"],
+            turns=tuple(values["turns"]),
+            finished=values.get("report") is not None,
+        )
+
+    def problem_note(self) -> ProblemNote:
+        """The problem's note: its title and statement (F4), its facts and practice."""
+        return self.context.kb.problem_note(self.values()["problem"])
+
+    def coverage(self) -> dict[str, CriterionCoverage]:
+        """The current phase's rubric: criterion id -> title and grade so far (what the side panel shows);
+        {} outside the seven phases."""
+        from agent.nodes.grading import coverage
+
+        values = self.values()
+        problem, phase = values["problem"], values["phase"]
+        seen = coverage(self.context, cast(InterviewState, values)) if phase in PHASES else {}
+        return rubric_coverage(self.context.kb, problem, phase, seen)
+
+    def learned_facts(self) -> list[str]:
+        """The problem's facts the interviewer has given the candidate so far, each once (F4 lists them)."""
+        from agent.clarifications import learned_facts
+
+        return learned_facts(self.values().get("turns", []))
+
+    def search_notes(self, query: str, k: int = 3) -> list[NoteHit]:
+        """The passages of this problem's and the topic notes nearest in meaning to `query` (embeds it:
+        call from a worker)."""
+        hits = self.context.selector.index.search(
+            query, k=k, problem=self.values()["problem"], kinds=["topic", "problem"]
+        )
+        return [NoteHit(hit.text, hit.source) for hit in hits]
+
+    def feedback(self) -> Feedback:
+        """The finished interview's report, titled, with its study guide and its Markdown."""
+        from agent.export import report_markdown
+        from agent.report import report_with_titles
+        from agent.study import study_guide
+
+        stored = self.report
+        if stored is None:
+            raise UsageError(f"session {self.session_id!r} has no report yet")
+        values, kb = self.values(), self.context.kb
+        problem = values["problem"]
+        report = report_with_titles(stored, kb, problem)
+        title = kb.problem_note(problem).title
+        study = study_guide(kb, problem, report, values["turns"], values["grades"])
+        markdown = report_markdown(report, problem_title=title, session_id=self.session_id, study=study)
+        return Feedback(report=report, problem_title=title, study=study, markdown=markdown)
+
+    def discuss(self, question: str, feedback: Feedback) -> str:
+        """Markdown answering a question about the feedback from its grades and the notes (searches them:
+        call from a worker)."""
+        from agent.discuss import discuss
+
+        return discuss(
+            question, feedback.report, self.context.kb, self.values()["problem"], self.search_notes
+        )
+
+    @property
+    def engine_name(self) -> str:
+        """The engine writing the interviewer's turns now (offline or openai:<model>)."""
+        return self.context.engine.name
+
+    def uses_llm(self) -> bool:
+        """True while an LLM engine writes the turns (the app then offers to go on offline)."""
+        from agent.engines.registry import OFFLINE
+
+        return self.engine_name != OFFLINE
+
+    def go_offline(self, reason: str) -> str:
+        """Switch the rest of the interview to the offline engine and record why; returns its name.
+
+        Earlier grades keep the engine that gave them: every grade and turn is labelled with its engine.
+        """
+        from dataclasses import replace
+
+        offline = OfflineEngine(self.context.grader)
+        self.context = replace(self.context, engine=offline)
+        self.transcript.write("engine_changed", engine=offline.name, reason=reason)
+        return offline.name
 
     @property
     def finished(self) -> bool:

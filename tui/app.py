@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -24,6 +24,8 @@ from agent.config import Settings
 
 if TYPE_CHECKING:
     from agent.content.loader import KnowledgeBase
+    from agent.session import Interview, Toolkit
+    from tui.screens.confirm import ConfirmModal
 
 #: Where the palette's Screenshot command saves, under MLSD_HOME (Textual's default is ~/Downloads).
 SCREENSHOTS_DIR = "screenshots"
@@ -53,7 +55,7 @@ class MlsdApp(App[None]):
         resume: str | None = None,
         level: str = "senior",
         length: int = 45,
-        toolkit: Any = None,
+        toolkit: Toolkit | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -63,13 +65,13 @@ class MlsdApp(App[None]):
         self.backend = backend
         self.model = model
         self._initial = (problem, resume, level, length)
-        self._toolkit: Any = toolkit  # tests hand in one already loaded
+        self._toolkit = toolkit  # tests hand in one already loaded
         self._toolkit_lock = threading.Lock()
         self._knowledge: KnowledgeBase | None = None
         self._knowledge_lock = threading.Lock()
         #: Why the app stopped, when it stopped on an error it could not go on from.
         self.failure: str | None = None
-        self._quit_question: Screen[Any] | None = None  # the open "quit mid-interview?" modal
+        self._quit_question: ConfirmModal | None = None  # the open "quit mid-interview?" modal
         from agent.preferences import Preferences, load_preferences
 
         self.preferences, self._preferences_notice = load_preferences(settings.home)
@@ -91,7 +93,8 @@ class MlsdApp(App[None]):
     # ------------------------------------------------------------------ shared services
 
     def knowledge(self) -> KnowledgeBase:
-        """The notes and rubrics, read once (call from a worker thread)."""
+        """The notes and rubrics, read once and shared by every screen (call from a worker thread: the
+        first call parses the whole knowledge folder)."""
         with self._knowledge_lock:
             if self._knowledge is None:
                 from agent.content.loader import load_knowledge_base
@@ -99,7 +102,7 @@ class MlsdApp(App[None]):
                 self._knowledge = load_knowledge_base(self.settings.knowledge_dir, self.settings.rubrics_dir)
             return self._knowledge
 
-    def toolkit(self) -> Any:
+    def toolkit(self) -> Toolkit:
         """Content, index and model, loaded once (call from a worker thread: it can take seconds)."""
         with self._toolkit_lock:
             if self._toolkit is None:
@@ -147,7 +150,7 @@ class MlsdApp(App[None]):
             )
         )
 
-    def show_feedback(self, interview: Any) -> None:
+    def show_feedback(self, interview: Interview) -> None:
         """The feedback of a finished interview, in place of the interview."""
         from tui.screens.feedback import FeedbackScreen
 
@@ -171,7 +174,7 @@ class MlsdApp(App[None]):
 
         self.push_screen(SessionScreen(session_id))
 
-    def confirm(self, question: str, *, yes: str, no: str, then: Callable[[], None]) -> Screen[Any]:
+    def confirm(self, question: str, *, yes: str, no: str, then: Callable[[], object]) -> ConfirmModal:
         """Ask `question`; run `then` only if the answer is yes. Returns the question's modal."""
         from tui.screens.confirm import ConfirmModal
 
@@ -227,7 +230,7 @@ class MlsdApp(App[None]):
         if theme.name != self.preferences.theme:
             self.remember(theme=theme.name)
 
-    def remember(self, **choices: Any) -> None:
+    def remember(self, **choices: object) -> None:
         """Save choices for the next run; a read-only home only loses the memory, not the action."""
         from agent.preferences import Preferences, save_preferences
 
@@ -251,7 +254,7 @@ class MlsdApp(App[None]):
             path = str(folder)
         return super().deliver_screenshot(filename, path, time_format)
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: Textual's commands (its Theme picker is the one theme command) plus
         those of the current screen."""
         yield from super().get_system_commands(screen)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +20,10 @@ from textual.widgets import Footer, Header, Input, Markdown, Static
 from agent.grading.scale import colour, score_text
 from agent.ids import PHASE_TITLES
 from agent.report_model import CriterionView, PhaseEntry, ShownReport
+from tui.screens.base import mlsd_app
+
+if TYPE_CHECKING:
+    from agent.session import Interview
 
 
 def score_bars(phases: Sequence[PhaseEntry[CriterionView]], width: int = 20) -> Text:
@@ -45,25 +49,12 @@ class FeedbackScreen(Screen[None]):
         Binding("h", "history", "History"),
     ]
 
-    def __init__(self, interview: Any) -> None:
+    def __init__(self, interview: Interview) -> None:
         super().__init__()
-        from agent.export import report_markdown
-        from agent.report import report_with_titles
-        from agent.study import study_guide
-
         self.interview = interview
-        values = interview.values()
-        self.problem = values["problem"]
-        kb = interview.context.kb
-        stored = interview.report
-        if stored is None:  # the app opens the feedback only once the interview has finished
-            raise ValueError(f"session {interview.session_id!r} has no report yet")
-        self.report: ShownReport = report_with_titles(stored, kb, self.problem)
-        self.problem_title = kb.problem_note(self.problem).title
-        self.study = study_guide(kb, self.problem, self.report, values["turns"], values["grades"])
-        self.markdown = report_markdown(
-            self.report, problem_title=self.problem_title, session_id=interview.session_id, study=self.study
-        )
+        # The app opens the feedback only once the interview has finished (else this raises).
+        self.feedback = interview.feedback()
+        self.report: ShownReport = self.feedback.report
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -74,7 +65,7 @@ class FeedbackScreen(Screen[None]):
             )
             yield Static(verdict, id="verdict")
             yield Static(score_bars(self.report.phases), id="chart")
-            yield Markdown(self.markdown.split("\n", 1)[1], id="report")
+            yield Markdown(self.feedback.markdown.split("\n", 1)[1], id="report")
             yield Markdown("", id="discussion")
         yield Input(
             placeholder="Ask about your feedback, e.g. how should I have handled calibration?", id="discuss"
@@ -89,13 +80,12 @@ class FeedbackScreen(Screen[None]):
         """Write the report as Markdown and HTML under MLSD_HOME/reports."""
         from agent.export import export_report
 
-        app: Any = self.app
         markdown, page = export_report(
             self.report,
-            app.settings.home / "reports",
-            problem_title=self.problem_title,
+            mlsd_app(self).settings.home / "reports",
+            problem_title=self.feedback.problem_title,
             session_id=self.interview.session_id,
-            study=self.study,
+            study=self.feedback.study,
         )
         self.notify(f"Saved {markdown} and {page}", title="Report exported", timeout=8)
 
@@ -105,13 +95,11 @@ class FeedbackScreen(Screen[None]):
 
     def action_new(self) -> None:
         """Back to the problem list."""
-        app: Any = self.app
-        app.show_start()
+        mlsd_app(self).show_start()
 
     def action_history(self) -> None:
         """Past sessions and score trends."""
-        app: Any = self.app
-        app.show_history()
+        mlsd_app(self).show_history()
 
     @on(Input.Submitted, "#discuss")
     def _ask(self, event: Input.Submitted) -> None:
@@ -123,17 +111,8 @@ class FeedbackScreen(Screen[None]):
 
     @work(exclusive=True, group="discuss")
     async def _answer(self, question: str) -> None:
-        from agent.discuss import NoteHit, discuss
-
-        index = self.interview.context.selector.index
-        kb = self.interview.context.kb
-
-        def search(text: str) -> list[NoteHit]:
-            hits = index.search(text, k=3, problem=self.problem, kinds=["topic", "problem"])
-            return [NoteHit(hit.text, hit.source) for hit in hits]
-
         # The search embeds the question: off the event loop, so the screen stays responsive.
-        reply = await asyncio.to_thread(discuss, question, self.report, kb, self.problem, search)
+        reply = await asyncio.to_thread(self.interview.discuss, question, self.feedback)
         # Anchored, the report stays scrolled to its end through every layout pass of the reply
         # (a paragraph's height settles only once its width is known), until the reader scrolls
         # up. One scroll after the append could run before the last pass and leave it below the fold.

@@ -4,7 +4,6 @@ phase over the assessed sessions; the weakest phase and the problem to practise 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from agent.grading.scale import score_text
 from agent.history import MIN_TREND_MINUTES, SessionSummary
 from agent.ids import PHASE_TITLES, PHASES
+from tui.screens.base import mlsd_app
 
 _SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -134,12 +134,11 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="history")
     def _load(self) -> None:
-        from agent.content.loader import load_knowledge_base
         from agent.history import list_sessions
 
-        app: Any = self.app
+        app = mlsd_app(self)
         try:
-            kb = load_knowledge_base(app.settings.knowledge_dir, app.settings.rubrics_dir)
+            kb = app.knowledge()  # the app's, read once: the start screen has usually read it already
             titles = {pid: kb.problem_note(pid).title for pid in kb.problems}
             sessions = list_sessions(app.settings.home)
         except Exception as exc:  # the history is not worth a crash: say what failed
@@ -203,7 +202,7 @@ class HistoryScreen(Screen[None]):
         """Open the highlighted session, read-only."""
         session_id = self._selected()
         if session_id is not None:
-            app: Any = self.app
+            app = mlsd_app(self)
             app.show_session(session_id)
 
     def action_filter(self) -> None:
@@ -216,7 +215,7 @@ class HistoryScreen(Screen[None]):
         if session_id is None:
             return
         session = next(s for s in self._sessions if s.session_id == session_id)
-        app: Any = self.app
+        app = mlsd_app(self)
         app.confirm(
             f"Delete the session on {self._title(session.problem)} of {session.started:%Y-%m-%d %H:%M}? "
             "Its conversation and report are removed for good (exported reports stay).",
@@ -230,7 +229,7 @@ class HistoryScreen(Screen[None]):
         from agent.errors import MlsdError
         from agent.history import delete_session
 
-        app: Any = self.app
+        app = mlsd_app(self)
         try:
             delete_session(app.settings.home, session_id)
         except (MlsdError, OSError) as exc:

@@ -4,28 +4,35 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Markdown, ProgressBar, Static
+from textual.widgets import Footer, Header, Label, Markdown, ProgressBar, Static
 
 from agent.cli.inputs import MAX_ANSWER_CHARS
 from agent.ids import LENGTHS, PHASE_MINUTES, PHASE_TITLES, PHASES, is_length
+from agent.snapshot import CriterionCoverage, rubric_coverage
 from agent.state import Turn
+from tui.screens.base import mlsd_app
 from tui.widgets.answer_box import AnswerBox
 from tui.widgets.chat import ACTIONS, ChatLog, InterviewerMessage
 from tui.widgets.phase_panel import PhasePanel, clock
+
+if TYPE_CHECKING:  # the session module loads in the worker, after the first frame
+    from agent.content.loader import KnowledgeBase
+    from agent.session import Interview
 
 #: Under this many columns the side panel starts collapsed, so the chat keeps room to read.
 NARROW = 100
 
 
-def _offline_opening(kb: Any, problem: str, session_id: str) -> str:
+def _offline_opening(kb: KnowledgeBase, problem: str, session_id: str) -> str:
     """The offline engine's first message in a session, from the notes and templates alone: the
     words the graph will record (the same plan and the same salt)."""
     from dataclasses import replace
@@ -38,18 +45,33 @@ def _offline_opening(kb: Any, problem: str, session_id: str) -> str:
     return compose_turn(load_templates(), plan)
 
 
+#: The F4 modal's section on what the interviewer has told the candidate about the problem.
+LEARNED_HEADING = "What you have learned so far"
+#: Shown under that heading before any clarifying question has been answered with a fact.
+NO_FACTS_YET = "Nothing yet: ask about scale, data or constraints, and the answers are kept here."
+
+
+def facts_text(facts: Sequence[str]) -> Text:
+    """The learned facts as a plain-text bullet list (notes are content, never markup)."""
+    return Text("\n".join(f"• {fact}" for fact in facts)) if facts else Text(NO_FACTS_YET)
+
+
 class ProblemModal(ModalScreen[None]):
-    """The problem statement, shown again on request."""
+    """The problem statement, shown again on request, with the facts the candidate has learned."""
 
     BINDINGS = [Binding("escape,f4,enter", "dismiss", "Close")]
 
-    def __init__(self, title: str, prompt: str) -> None:
+    def __init__(self, title: str, prompt: str, facts: Sequence[str] = ()) -> None:
         super().__init__()
         self._markdown = f"## {title}\n\n{prompt}"
+        self._facts = list(facts)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="problem-modal"):
+        # Scrolls: a long statement plus a dozen facts outgrows an 80x24 terminal.
+        with VerticalScroll(id="problem-modal"):
             yield Markdown(self._markdown)
+            yield Label(LEARNED_HEADING, classes="section")
+            yield Static(facts_text(self._facts), id="learned-facts", classes="" if self._facts else "hint")
             yield Static("Press Esc to close.", classes="hint")
 
     async def action_dismiss(self, result: None = None) -> None:
@@ -93,7 +115,7 @@ class InterviewScreen(Screen[None]):
         self.session_id = session_id
         self.level = level
         self.length = length
-        self.interview: Any = None
+        self.interview: Interview | None = None
         self._streaming: InterviewerMessage | None = None
         self._streamed = ""
         # Set once the answer box is ready: loading is not the candidate's time.
@@ -148,7 +170,7 @@ class InterviewScreen(Screen[None]):
         from agent.errors import MlsdError
         from agent.session import Interview, build_context, new_session_id
 
-        app: Any = self.app
+        app = mlsd_app(self)
         preview = not self.session_id and not uses_llm(app.backend)
         new_id = new_session_id(self.problem or "") if not self.session_id else None
         try:
@@ -162,9 +184,9 @@ class InterviewScreen(Screen[None]):
             context = build_context(toolkit, engine, auto_advance=True)
             app.settings.ensure_home()
             if self.session_id:
-                self.interview = Interview.resume(context, app.settings.home, self.session_id)
+                interview = Interview.resume(context, app.settings.home, self.session_id)
             else:
-                self.interview = Interview.create(
+                interview = Interview.create(
                     context,
                     app.settings.home,
                     problem=self.problem or "",
@@ -182,6 +204,7 @@ class InterviewScreen(Screen[None]):
         except Exception as exc:  # a bug or the system (a full disk): say so, do not wedge the screen
             self.app.call_from_thread(app.fail, "the interview could not open", exc)
             return
+        self.interview = interview
         # The opening is on screen: now fill the index and load the model while the candidate reads.
         self._build_started = time.monotonic()
         toolkit.finish_loading(progress=self._build_progress_from_thread)
@@ -192,14 +215,14 @@ class InterviewScreen(Screen[None]):
         if held is not None:  # answered while loading: send it now, from this thread (see __init__)
             action, text, seconds = held
             try:
-                sent = self.interview.send(text, action=action, seconds=seconds)
+                sent = interview.send(text, action=action, seconds=seconds)
             except MlsdError as exc:
                 failure = (text, str(exc))
             except Exception as exc:  # unexpected: the answer is kept all the same
                 failure = (text, f"Unexpected error: {type(exc).__name__}: {exc}")
         try:
-            if self.interview.notice:
-                self.app.call_from_thread(self.notify, self.interview.notice, severity="warning", timeout=20)
+            if interview.notice:
+                self.app.call_from_thread(self.notify, interview.notice, severity="warning", timeout=20)
             self.app.call_from_thread(self._opened, sent, failure)
         except Exception:  # the candidate quit while this loaded: the session is saved, no screen is left
             if self.app.is_running:
@@ -210,9 +233,7 @@ class InterviewScreen(Screen[None]):
         from agent.errors import MlsdError
 
         try:
-            turns = self.interview.send(
-                text, action=action, seconds=seconds, on_token=self._token_from_thread
-            )
+            turns = self._live().send(text, action=action, seconds=seconds, on_token=self._token_from_thread)
         except MlsdError as exc:
             self.app.call_from_thread(self._send_failed, text, str(exc))
             return
@@ -263,23 +284,24 @@ class InterviewScreen(Screen[None]):
         """The interview is loaded (and an answer held while it loaded was sent: `sent`, or
         `failure` with its text and why)."""
         self._open_done = True
-        values = self.interview.values()
-        self.problem = values["problem"]
-        self.length = values["length"]
+        interview = self._live()
+        state = interview.state()
+        self.problem = state.problem
+        self.length = state.length
         chat = self.query_one(ChatLog)
         if self._streaming is not None:  # new: the whole opening as recorded (an early answer's
-            self._streaming.update(values["turns"][0]["text"])  # reply may follow it already)
+            self._streaming.update(state.turns[0]["text"])  # reply may follow it already)
         else:  # resumed: show the history
-            for turn in values["turns"]:
+            for turn in state.turns:
                 chat.add_turn(turn)
         self._streaming = None
-        if self.interview.finished:
+        if state.finished:
             self._show_feedback()
             return
         from agent.drafts import load_draft
 
         box = self.query_one(AnswerBox)
-        draft = load_draft(self.interview.home, self.interview.session_id)
+        draft = load_draft(interview.home, interview.session_id)
         self._draft_saved = draft
         if draft and self.session_id:  # resumed: the answer left unsent last time, before anything
             # typed while loading (a new session's draft is only what the box holds already)
@@ -349,7 +371,7 @@ class InterviewScreen(Screen[None]):
         self._asked_at = self._now()
         self._set_busy(False)
         self._refresh_panel()
-        if self.interview.finished:
+        if self._live().finished:
             self.save_draft()
             self._show_feedback()
 
@@ -378,25 +400,18 @@ class InterviewScreen(Screen[None]):
             self.query_one(AnswerBox).focus()
 
     def _refresh_panel(self) -> None:
+        coverage: Mapping[str, CriterionCoverage]
         if self.interview is not None:
-            from agent.nodes.grading import coverage
-
-            values = self.interview.values()
-            if not values:
-                return
-            phase, length = values["phase"], values["length"]
-            kb = self.interview.context.kb
-            rubric = (
-                {c.id: c.title for c in kb.rubric_for(values["problem"], phase)} if phase in PHASES else {}
-            )
-            seen = coverage(self.interview.context, values) if rubric else {}
-            clock_s, phase_started_s = values["clock_s"], values["phase_started_s"]
+            state = self.interview.state()
+            phase, length = state.phase, state.length
+            coverage = self.interview.coverage()
+            clock_s, phase_started_s = state.clock_s, state.phase_started_s
         elif self._hold_open:  # the opening shown before the interview loaded: the first phase at 0
-            app: Any = self.app
             phase = PHASES[0]
             length = self.length if is_length(self.length) else LENGTHS[0]
-            rubric = {c.id: c.title for c in app.knowledge().rubric_for(self.problem or "", phase)}
-            seen, clock_s, phase_started_s = {}, 0.0, 0.0
+            # Already read: the worker read the knowledge to write the opening it shows.
+            coverage = rubric_coverage(mlsd_app(self).knowledge(), self.problem or "", phase)
+            clock_s, phase_started_s = 0.0, 0.0
         else:
             return
         waiting = self._waiting()
@@ -406,7 +421,7 @@ class InterviewScreen(Screen[None]):
             length=length,
             phase_elapsed=phase_elapsed,
             total_elapsed=clock_s + waiting,
-            coverage={cid: (title, seen.get(cid)) for cid, title in rubric.items()},
+            coverage=coverage,
         )
         # With the panel collapsed, the header keeps the phase and its clock in sight.
         if self.query_one(PhasePanel).display or phase not in PHASES:
@@ -445,8 +460,13 @@ class InterviewScreen(Screen[None]):
             chat.scroll_end()
 
     def _show_feedback(self) -> None:
-        app: Any = self.app
-        app.show_feedback(self.interview)
+        mlsd_app(self).show_feedback(self._live())
+
+    def _live(self) -> Interview:
+        """The interview, once loaded: what the screen's handlers after `_opened` work on."""
+        if self.interview is None:
+            raise RuntimeError("the interview has not loaded yet")
+        return self.interview
 
     # ------------------------------------------------------------------ input and actions
 
@@ -515,8 +535,7 @@ class InterviewScreen(Screen[None]):
         """End the interview now and get the feedback, once the candidate confirms."""
         if self._not_ready():
             return
-        app: Any = self.app
-        app.confirm(
+        mlsd_app(self).confirm(
             "End the interview now? The phases you have not reached are not assessed.",
             yes="end and see the feedback",
             no="keep going",
@@ -527,13 +546,11 @@ class InterviewScreen(Screen[None]):
         """Show the problem statement again."""
         if self.interview is None:
             return
-        note = self.interview.context.kb.problem_note(self.interview.values()["problem"])
-        self.app.push_screen(ProblemModal(note.title, note.prompt))
+        note = self.interview.problem_note()
+        self.app.push_screen(ProblemModal(note.title, note.prompt, self.interview.learned_facts()))
 
     def _on_llm(self) -> bool:
-        from agent.engines.registry import OFFLINE
-
-        return self.interview is not None and self.interview.context.engine.name != OFFLINE
+        return self.interview is not None and self.interview.uses_llm()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer "continue offline" only while an LLM engine is in use."""
@@ -545,14 +562,7 @@ class InterviewScreen(Screen[None]):
         """Switch the rest of the interview to the offline engine (grades stay labelled by engine)."""
         if not self._on_llm() or self.has_class("-awaiting-response"):
             return
-        from dataclasses import replace
-
-        from agent.engines.offline import OfflineEngine
-
-        context = self.interview.context
-        offline = OfflineEngine(context.grader)
-        self.interview.context = replace(context, engine=offline)
-        self.interview.transcript.write("engine_changed", engine=offline.name, reason="the LLM failed")
+        self._live().go_offline(reason="the LLM failed")
         self.refresh_bindings()
         self.notify("Continuing on the offline engine. Earlier grades keep the LLM's label.", timeout=8)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -13,10 +13,14 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Label, Markdown, Static
 
 from agent.history import PastSession
+from tui.screens.base import mlsd_app
 from tui.widgets.chat import turn_widgets
 
+if TYPE_CHECKING:
+    from agent.content.loader import KnowledgeBase
 
-def report_text(past: PastSession, kb: Any) -> tuple[str, str]:
+
+def report_text(past: PastSession, kb: KnowledgeBase) -> tuple[str, str]:
     """The problem's title and the report as the feedback screen shows it (Markdown, "" if unfinished)."""
     from agent.export import report_markdown
     from agent.report import report_with_titles
@@ -61,7 +65,7 @@ class SessionScreen(Screen[None]):
         from agent.errors import MlsdError
         from agent.history import read_session
 
-        app: Any = self.app
+        app = mlsd_app(self)
         try:
             past = read_session(app.settings.home, self.session_id)
             kb = app.knowledge()

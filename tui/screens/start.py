@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -12,6 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
+
+from tui.screens.base import mlsd_app
+
+if TYPE_CHECKING:
+    from agent.history import SessionSummary
 
 
 class StartScreen(Screen[None]):
@@ -27,7 +32,7 @@ class StartScreen(Screen[None]):
         self._problems: list[tuple[str, str, str, str]] = []  # id, title, difficulty, prompt
 
     def compose(self) -> ComposeResult:
-        app: Any = self.app
+        app = mlsd_app(self)
         yield Header()
         with Horizontal(id="start"):
             with Vertical(id="bank"):
@@ -62,7 +67,7 @@ class StartScreen(Screen[None]):
     def _load(self) -> None:
         from agent.history import list_sessions
 
-        app: Any = self.app
+        app = mlsd_app(self)
         try:
             kb = app.knowledge()
             problems = [
@@ -77,7 +82,7 @@ class StartScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show, problems, sessions)
 
-    def _show(self, problems: list[tuple[str, str, str, str]], sessions: list[Any]) -> None:
+    def _show(self, problems: list[tuple[str, str, str, str]], sessions: list[SessionSummary]) -> None:
         self._problems = problems
         self._fill("")
         resume = self.query_one("#resume", OptionList)
@@ -112,13 +117,13 @@ class StartScreen(Screen[None]):
     def _start(self, event: OptionList.OptionSelected) -> None:
         level = str(self.query_one("#level", Select).value)
         length = int(self.query_one("#length", Select).value)  # type: ignore[arg-type]
-        app: Any = self.app
+        app = mlsd_app(self)
         app.remember(level=level, length=length)
         app.open_interview(problem=event.option.id, session_id=None, level=level, length=length)
 
     @on(OptionList.OptionSelected, "#resume")
     def _resume(self, event: OptionList.OptionSelected) -> None:
-        app: Any = self.app
+        app = mlsd_app(self)
         app.open_interview(problem=None, session_id=event.option.id)
 
     def action_filter(self) -> None:
@@ -127,5 +132,5 @@ class StartScreen(Screen[None]):
 
     def action_history(self) -> None:
         """Past sessions and score trends."""
-        app: Any = self.app
+        app = mlsd_app(self)
         app.show_history()

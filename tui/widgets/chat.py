@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from textual.containers import VerticalScroll
 from textual.widget import Widget
@@ -30,11 +30,12 @@ class RoleLabel(Static):
 ACTIONS = {"skip": "(moves on)", "end": "(ends the interview)", "hint_request": "(asks for a hint)"}
 
 
-def turn_widgets(turn: dict[str, Any]) -> list[Widget]:
-    """A recorded turn as its role label and message ([] for a kind of turn that is not shown)."""
+def turn_widgets(turn: Mapping[str, object]) -> list[Widget]:
+    """A recorded turn (`agent.state.Turn`, or a transcript's turn event) as its role label and
+    message ([] for a kind of turn that is not shown)."""
     if turn["role"] == "interviewer":
-        return [RoleLabel("Interviewer", classes="-interviewer"), InterviewerMessage(turn["text"])]
-    text = turn["text"] if turn["kind"] == "answer" else ACTIONS.get(turn["kind"])
+        return [RoleLabel("Interviewer", classes="-interviewer"), InterviewerMessage(str(turn["text"]))]
+    text = str(turn["text"]) if turn["kind"] == "answer" else ACTIONS.get(str(turn["kind"]))
     if text is None:
         return []
     return [RoleLabel("You", classes="-candidate"), CandidateMessage(text)]
@@ -61,7 +62,7 @@ class ChatLog(VerticalScroll):
         self.mount(RoleLabel("Interviewer", classes="-interviewer"), message)
         return message
 
-    def add_turn(self, turn: dict[str, Any]) -> None:
+    def add_turn(self, turn: Mapping[str, object]) -> None:
         """Append a recorded turn (a resumed session's history)."""
         self.mount(*turn_widgets(turn))
         self.scroll_end(animate=False)
