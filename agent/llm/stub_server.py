@@ -24,7 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _ANSWER = re.compile(r"<candidate_answer>\s*(.*?)\s*</candidate_answer>", re.DOTALL)
-_QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
+# At the start of a line: the instructions mention "<question>" in passing, the block starts a line.
+_QUESTION = re.compile(r"^<question>\s*(.*?)\s*</question>", re.DOTALL | re.MULTILINE)
 _CRITERION_ID = re.compile(r"^- id: ([a-z0-9_]+)", re.MULTILINE)
 # What the stub model takes as addressed to it: wider than the offline detector on purpose, so tests
 # can show that a paraphrase the detector misses is still capped through the model's report.
