@@ -155,7 +155,15 @@ class ChoosesFollowups(Protocol):
 
 
 def choose_followup(engine: object, request: FollowupRequest) -> FollowupPick | None:
-    """The engine's choice when it has the capability and something to choose from; else None."""
+    """The engine's choice when it has the capability and something to choose from; else None.
+
+    Whatever the engine, a choice must name what was offered: an id not among the options, or a
+    probe citing a note not among them, is no choice at all.
+    """
     if not request.options or not isinstance(engine, ChoosesFollowups):
         return None
-    return engine.choose_followup(request)
+    pick = engine.choose_followup(request)
+    if pick is None:
+        return None
+    offered = pick.id in request.ids if pick.action == "pick" else pick.note in request.notes
+    return pick if offered else None

@@ -16,7 +16,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.config import LLMSettings
-from agent.engines.base import FollowupOption, FollowupRequest, TurnPlan, choose_followup
+from agent.engines.base import FollowupOption, FollowupPick, FollowupRequest, TurnPlan, choose_followup
 from agent.engines.llm import LLMEngine
 from agent.engines.number_guard import invented_numbers, numbers
 from agent.engines.offline import OfflineEngine, compose_turn, load_templates
@@ -301,3 +301,27 @@ def test_the_offline_engine_asks_the_policys_first_choice(fake_toolkit: Any, tmp
     view = {**values, "turns": values["turns"][:-1], "asked": values["asked"][:-1]}
     expected = followup_choices(context, view, k=1)  # type: ignore[arg-type]
     assert turns[-1]["kind"] == "followup" and values["asked"][-1] == expected[0].unit_id
+
+
+class _CarelessEngine:
+    """An engine with the capability that does not check its own choices."""
+
+    def __init__(self, pick: FollowupPick) -> None:
+        self.pick = pick
+
+    def choose_followup(self, request: FollowupRequest) -> FollowupPick | None:
+        """The same choice, whatever was offered."""
+        return self.pick
+
+
+@pytest.mark.parametrize(
+    "pick",
+    [
+        FollowupPick(action="pick", id="topics/made_up.md#followup-9"),
+        FollowupPick(action="probe", quote=FIRST_SENTENCE, question="Why?", note="topics/made_up.md"),
+    ],
+)
+def test_any_engines_choice_must_name_what_was_offered(pick: FollowupPick) -> None:
+    assert choose_followup(_CarelessEngine(pick), REQUEST) is None
+    offered = FollowupPick(action="pick", id=OPTIONS[2].id)
+    assert choose_followup(_CarelessEngine(offered), REQUEST) == offered
