@@ -19,11 +19,20 @@ import yaml
 
 from agent.config import LLMSettings
 from agent.content.schemas import Criterion
-from agent.engines.base import OnToken, TurnPlan, Usage
+from agent.engines.base import FollowupPick, FollowupRequest, OnToken, TurnPlan, Usage
+from agent.engines.number_guard import invented_numbers, needs_guard
+from agent.engines.offline import Templates, compose_turn, load_templates
 from agent.grading.models import AnswerGrade, CriterionGrade
 from agent.grading.scale import CAP
 from agent.grading.sentences import split_sentences
-from agent.llm.client import CallUsage, LLMClient
+from agent.llm.client import CallUsage, LLMClient, LLMError
+from agent.llm.followup_schema import (
+    FOLLOWUP_MAX_TOKENS,
+    LLMFollowupPick,
+    followup_schema,
+    render_options,
+    render_uncovered,
+)
 from agent.llm.grading_schema import (
     RATIONALE_MAX_CHARS,
     LLMCriterionGrade,
@@ -38,6 +47,8 @@ _REPORT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|\s*(?:\.\.\.|\u2026)\s*")
 INTERVIEWER_MAX_TOKENS = 400
 #: Shortest span of a model's report that can cap an answer.
 MIN_REPORT_CHARS = 10
+#: Shortest quote a probe may rest on: a claim, not a stray word.
+MIN_PROBE_QUOTE_CHARS = 10
 PRICES = Path(__file__).resolve().parents[1] / "llm" / "prices.yaml"
 
 
@@ -129,6 +140,10 @@ class LLMEngine:
         self.usage = Usage()
         self._interviewer = load_prompt("interviewer")
         self._grader = load_prompt("grader")
+        self._followup = load_prompt("followup")
+        self._templates: Templates | None = None  # loaded when the number guard first needs them
+        #: Why the model's follow-up choice or wording was set aside, counted (never raised).
+        self.fallbacks: dict[str, int] = {}
 
     @property
     def name(self) -> str:
@@ -138,7 +153,7 @@ class LLMEngine:
     @property
     def prompt_versions(self) -> dict[str, str]:
         """The version hash of each prompt file in use."""
-        return {self._interviewer.name: self._interviewer.version, self._grader.name: self._grader.version}
+        return {p.name: p.version for p in (self._interviewer, self._grader, self._followup)}
 
     def _count(self, kind: str, usage: CallUsage) -> None:
         self.usage.calls += 1
@@ -150,8 +165,28 @@ class LLMEngine:
 
     # ------------------------------------------------------------------ talking
 
+    def _fell_back(self, why: str) -> None:
+        self.fallbacks[why] = self.fallbacks.get(why, 0) + 1
+
     def say(self, plan: TurnPlan, on_token: OnToken | None = None) -> str:
-        """Stream the interviewer's message for the plan."""
+        """Stream the interviewer's message for the plan; a turn giving facts is checked before it shows.
+
+        A turn that answers clarifying questions is not streamed: its wording must not state a number
+        the problem's facts did not give, and a reply that does is replaced by the offline wording.
+        """
+        if not needs_guard(plan):
+            return self._word(plan, on_token)
+        text = self._word(plan, None)
+        if invented_numbers(text, plan):
+            self._fell_back("invented_number")
+            if self._templates is None:
+                self._templates = load_templates()
+            text = compose_turn(self._templates, plan)
+        if on_token is not None:
+            on_token(text)
+        return text
+
+    def _word(self, plan: TurnPlan, on_token: OnToken | None) -> str:
         facts = [f"The problem statement: {plan.problem_prompt}"] if plan.problem_prompt else []
         if plan.reason in _REASONS:
             facts.append(_REASONS[plan.reason])
@@ -168,13 +203,41 @@ class LLMEngine:
             problem_title=plan.problem_title,
             kind=plan.kind,
             instruction=self._interviewer.instructions[plan.kind],
-            question=plan.question or "(none)",
+            question=_question(plan),
             context="\n".join(facts) or "(none)",
             last_answer=untrusted(plan.last_answer),
         )
         text, usage = self.client.stream_text(messages, on_token, max_tokens=INTERVIEWER_MAX_TOKENS)
         self._count("interviewer", usage)
         return text
+
+    # ------------------------------------------------------------------ choosing
+
+    def choose_followup(self, request: FollowupRequest) -> FollowupPick | None:
+        """The model's choice among the offered follow-ups, checked; None keeps the policy's first."""
+        messages = self._followup.render(
+            problem_title=request.problem_title,
+            phase_title=request.phase_title,
+            uncovered=render_uncovered(request),
+            options=render_options(request),
+            last_answer=untrusted(request.last_answer),
+        )
+        try:
+            reply, usage = self.client.structured(
+                messages,
+                LLMFollowupPick,
+                json_schema=followup_schema(request),
+                max_tokens=FOLLOWUP_MAX_TOKENS,
+            )
+        except LLMError:
+            # The choice is an improvement, not a need: the policy's question is as good a turn.
+            self._fell_back("call_failed")
+            return None
+        self._count("followup", usage)
+        pick, why = checked_pick(reply, request)
+        if why:
+            self._fell_back(why)
+        return pick
 
     # ------------------------------------------------------------------ grading
 
@@ -225,6 +288,35 @@ class LLMEngine:
             score = CAP
             rationale = f"{rationale} (capped: the answer contains text addressed to the grader)".strip()
         return CriterionGrade(id=cid, score=score, evidence=quotes, rationale=rationale)
+
+
+def _question(plan: TurnPlan) -> str:
+    """What the <question> block carries: the plan's question, and a chosen probe after its quote."""
+    if plan.probe:
+        return f"{plan.question}\n{plan.probe}"
+    return plan.question or "(none)"
+
+
+def checked_pick(reply: LLMFollowupPick, request: FollowupRequest) -> tuple[FollowupPick | None, str]:
+    """The reply as a pick if every part of it checks out against the request, else None and why.
+
+    The schema already confines ids and notes, but only a grammar-constrained server enforces it:
+    an id or note not offered, a quote that is not the candidate's own words or an empty question
+    all mean the model's choice is set aside for the policy's.
+    """
+    if reply.action == "pick":
+        if reply.id not in request.ids:
+            return None, "invented_id"
+        return FollowupPick(action="pick", id=reply.id), ""
+    quote = verbatim(reply.quote.strip(), request.last_answer)
+    if quote is None or len(quote) < MIN_PROBE_QUOTE_CHARS:
+        return None, "quote_not_verbatim"
+    if reply.note not in request.notes:
+        return None, "invented_note"
+    question = " ".join(reply.question.split())
+    if not question:
+        return None, "empty_question"
+    return FollowupPick(action="probe", quote=quote, question=question, note=reply.note), ""
 
 
 def injection_flags(answer: str, reported: str) -> list[str]:

@@ -94,6 +94,8 @@ def compose_turn(templates: Templates, plan: TurnPlan) -> str:
         parts.append(plan.question)
     elif plan.kind == "challenge":
         parts.append(_pick(t.challenge, salt).format(quote=plan.question))
+        if plan.probe:  # only the LLM engine chooses probes; its wording can fall back to this one
+            parts.append(plan.probe)
     elif plan.kind == "hint":
         parts.append(_pick(t.hint, salt).format(hint=plan.question) if plan.question else t.hints_exhausted)
     elif plan.kind == "curveball":

@@ -6,8 +6,9 @@ difficult server: reject a format as llama.cpp does (HTTP 500) or length keyword
 strict mode does, answer 429/5xx, stall, drop the connection mid-stream, send an empty or cut-off
 body, a stream event that is not JSON or a stream with no finish_reason, terminal escape sequences,
 malformed JSON or a score out of bounds. Its "model" is deterministic: it grades by quoting the
-answer's first sentence, obeys text addressed to the grader (and reports it), and phrases
-interviewer turns by repeating the question.
+answer's first sentence, obeys text addressed to the grader (and reports it), phrases
+interviewer turns by repeating the question, and chooses the first offered follow-up (or, when
+scripted, another one, a probe of the answer's first sentence, or a choice no check should accept).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _ANSWER = re.compile(r"<candidate_answer>\s*(.*?)\s*</candidate_answer>", re.DOTALL)
-_QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
+# At the start of a line: the instructions mention "<question>" in passing, the block starts a line.
+_QUESTION = re.compile(r"^<question>\s*(.*?)\s*</question>", re.DOTALL | re.MULTILINE)
 _CRITERION_ID = re.compile(r"^- id: ([a-z0-9_]+)", re.MULTILINE)
 # What the stub model takes as addressed to it: wider than the offline detector on purpose, so tests
 # can show that a paraphrase the detector misses is still capped through the model's report.
@@ -33,6 +35,13 @@ _GULLIBLE = re.compile(
     re.IGNORECASE,
 )
 FORMATS = ("json_schema", "json_object", "tools")
+#: The follow-up prompt's options (agent/llm/prompts/followup.yaml, agent.llm.followup_schema).
+_OPTIONS = re.compile(r"^- id: (\S+)\n  note: (\S+)$", re.MULTILINE)
+_FOLLOWUP_PROMPT = "Offered follow-ups, best first:"
+#: How the stub chooses a follow-up: the first or second offered id, a probe of the answer's first
+#: sentence, or a choice the engine must reject (an id or note not offered, words not in the answer).
+PROBE_QUESTION = "What makes you confident of that for this problem?"
+PICKS = ("first", "second", "probe", "invented-id", "invented-note", "non-verbatim", "empty-question")
 #: What llama.cpp's server says when asked for json_schema (with HTTP 500).
 LLAMA_CPP_REJECTION = 'response_format type must be one of "text" or "json_object", but got: json_schema'
 #: Ways to answer that no well-behaved server uses.
@@ -67,6 +76,7 @@ class StubState:
     delay_s: float = 0.0  # added to every request
     requests: list[dict[str, Any]] = field(default_factory=list)
     seen_prefixes: set[str] = field(default_factory=set)
+    picks: deque[str] = field(default_factory=deque)  # follow-up choices to make, one of PICKS each
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -101,6 +111,33 @@ def grade_reply(messages: list[dict[str, Any]], score: int | None = None) -> dic
             for cid in _CRITERION_ID.findall(prompt)
         },
     }
+
+
+def followup_reply(messages: list[dict[str, Any]], how: str = "first") -> dict[str, str]:
+    """The stub model's follow-up choice, made `how` (one of PICKS) among the prompt's options."""
+    prompt = str(messages[-1].get("content", "")) if messages else ""
+    options = _OPTIONS.findall(prompt)
+    answer_match = _ANSWER.search(prompt)
+    answer = answer_match.group(1) if answer_match else ""
+    first = re.split(r"(?<=[.!?])\s+", answer.strip())[0] if answer.strip() else ""
+    ids = [unit for unit, _ in options] or [""]
+    notes = [note for _, note in options] or [""]
+    blank = {"action": "pick", "id": "", "quote": "", "question": "", "note": ""}
+    if how == "second":
+        return {**blank, "id": ids[min(1, len(ids) - 1)]}
+    if how == "invented-id":
+        return {**blank, "id": "topics/made_up.md#followup-9"}
+    if how in ("probe", "invented-note", "non-verbatim", "empty-question"):
+        return {
+            **blank,
+            "action": "probe",
+            "quote": "a claim the candidate never made" if how == "non-verbatim" else first,
+            "question": ""
+            if how == "empty-question"
+            else "What makes you confident of that for this problem?",
+            "note": "topics/made_up.md" if how == "invented-note" else notes[0],
+        }
+    return {**blank, "id": ids[0]}
 
 
 def interviewer_reply(messages: list[dict[str, Any]]) -> str:
@@ -172,11 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         if structured is None:
             text = fault.text if fault.text is not None else interviewer_reply(body["messages"])
             return self._json(self._completion(body, {"role": "assistant", "content": text}, usage))
-        content = (
-            fault.content
-            if fault.content is not None
-            else json.dumps(grade_reply(body["messages"], fault.score))
-        )
+        content = fault.content if fault.content is not None else self._structured(body, fault)
         if structured == "tools":
             message = {
                 "role": "assistant",
@@ -190,6 +223,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(self._completion(body, message, usage))
 
     # ------------------------------------------------------------------ helpers
+
+    def _structured(self, body: dict[str, Any], fault: Fault) -> str:
+        """The stub model's structured reply: a follow-up choice for that prompt, else a grade."""
+        messages = body["messages"]
+        if messages and _FOLLOWUP_PROMPT in str(messages[-1].get("content", "")):
+            state = self.server.state
+            with state.lock:
+                how = state.picks.popleft() if state.picks else "first"
+            return json.dumps(followup_reply(messages, how))
+        return json.dumps(grade_reply(messages, fault.score))
 
     @staticmethod
     def _format(body: dict[str, Any]) -> str | None:
@@ -358,6 +401,14 @@ class StubLLMServer:
         """Make the next requests misbehave, one fault per request, in order."""
         with self.state.lock:
             self.state.faults.extend(faults)
+
+    def script_picks(self, *picks: str) -> None:
+        """Make the next follow-up choices, in order, each one of PICKS (then: the first offered id)."""
+        unknown = sorted(set(picks) - set(PICKS))
+        if unknown:
+            raise ValueError(f"unknown picks {unknown}; choose from {PICKS}")
+        with self.state.lock:
+            self.state.picks.extend(picks)
 
     def start(self) -> StubLLMServer:
         """Start serving."""

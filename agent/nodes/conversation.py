@@ -11,12 +11,12 @@ from langgraph.types import interrupt
 from agent import policy
 from agent.content.hints import hints_for, hints_given, pending_question
 from agent.context import InterviewContext
-from agent.engines.base import opening_plan
+from agent.engines.base import FollowupOption, FollowupPick, FollowupRequest, choose_followup, opening_plan
 from agent.followups import Candidate, FollowUpChoice, interview_answers
 from agent.grading.models import CriterionGrade
-from agent.ids import PHASES, WRAP_UP
+from agent.ids import PHASE_TITLES, PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
-from agent.nodes.grading import gaps, move_on_reason, pending_claim, phase_result
+from agent.nodes.grading import gaps, move_on_reason, pending_claim, phase_result, uncovered_criteria
 from agent.state import CANDIDATE_KINDS, CandidateInput, InterviewState, Turn
 
 
@@ -118,13 +118,40 @@ def _tone(state: InterviewState) -> policy.Tone:
     return policy.answer_tone([CriterionGrade.model_validate(c) for c in state["grades"][-1]["criteria"]])
 
 
+#: Follow-ups offered to an engine that chooses (the LLM): the policy's best few, on different topics.
+FOLLOWUP_OPTIONS = 3
+
+
+def followup_request(
+    ctx: InterviewContext, state: InterviewState, choices: list[FollowUpChoice]
+) -> FollowupRequest:
+    """What the engine is shown to choose the next follow-up: the answer, the gaps, the options."""
+    answers = phase_answers(state)
+    return FollowupRequest(
+        phase=state["phase"],
+        phase_title=PHASE_TITLES[state["phase"]],
+        problem_title=ctx.kb.problem_note(state["problem"]).title,
+        last_answer=answers[-1] if answers else "",
+        uncovered=uncovered_criteria(ctx, state),
+        options=[FollowupOption(c.unit_id, c.question, c.source, c.topic) for c in choices],
+    )
+
+
 def ask_followup(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
-    """Probe with the best follow-up: dig into what was raised, or into a gap the rubric has not seen."""
+    """Probe with the best follow-up: dig into what was raised, or into a gap the rubric has not seen.
+
+    The policy ranks the knowledge base's follow-ups; an engine that chooses (the LLM) may take
+    another of the top few, or probe a claim of the answer, citing one of their notes. The offline
+    engine keeps the policy's first.
+    """
     ctx = runtime.context
-    choices = followup_choices(ctx, state, k=1)
+    choices = followup_choices(ctx, state, k=FOLLOWUP_OPTIONS)
     if not choices:
         return _advance(state, ctx, "exhausted")
-    choice = choices[0]
+    pick = choose_followup(ctx.engine, followup_request(ctx, state, choices))
+    if pick is not None and pick.action == "probe":
+        return _probe_claim(ctx, state, pick, choices)
+    choice = next((c for c in choices if pick is not None and c.unit_id == pick.id), choices[0])
     turn = interviewer_turn(
         ctx,
         state,
@@ -137,6 +164,22 @@ def ask_followup(state: InterviewState, runtime: Runtime[InterviewContext]) -> d
     return {
         "turns": [turn],
         "asked": [choice.unit_id],
+        "followups_in_phase": state["followups_in_phase"] + counted,
+        "last_input": None,
+    }
+
+
+def _probe_claim(
+    ctx: InterviewContext, state: InterviewState, pick: FollowupPick, choices: list[FollowUpChoice]
+) -> dict[str, Any]:
+    """The engine's probe of a claim, delivered as a challenge quoting it and citing its note."""
+    cited = next(c for c in choices if c.source == pick.note)
+    plan = plan_for(ctx, state, "challenge", pick.quote, probe=pick.question)
+    turn = interviewer_turn(ctx, state, plan, topic=cited.topic, source=cited.source)
+    turn["quote"] = pick.quote
+    counted = 0 if _question_only(ctx, state) else 1
+    return {
+        "turns": [turn],
         "followups_in_phase": state["followups_in_phase"] + counted,
         "last_input": None,
     }

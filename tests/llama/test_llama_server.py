@@ -146,3 +146,42 @@ def test_an_interviewer_turn_streams(llama_server: LlamaServer) -> None:
     assert "".join(tokens).strip() == text and text
     # llama-cpp-python's server sends no usage in streams, so only the call is counted.
     assert engine.usage.calls == 1
+
+
+def test_a_followup_choice_is_grammar_constrained_to_the_offered_ids(llama_server: LlamaServer) -> None:
+    from agent.engines.base import FollowupOption, FollowupRequest
+
+    options = [
+        FollowupOption(
+            "topics/calibration.md#followup-0",
+            "How would you pick the decision threshold?",
+            "topics/calibration.md",
+            "calibration",
+        ),
+        FollowupOption(
+            "topics/ab_testing.md#followup-0",
+            "How would you run the online test?",
+            "topics/ab_testing.md",
+            "ab_testing",
+        ),
+    ]
+    request = FollowupRequest(
+        phase=PHASE,
+        phase_title="Offline and online evaluation",
+        problem_title="Payment fraud detection",
+        last_answer=ANSWER,
+        uncovered=[("online_evaluation", "Online evaluation")],
+        options=options,
+    )
+    engine = LLMEngine(_settings(llama_server))
+    pick = engine.choose_followup(request)
+    # The server took the schema (through json_object): the call was made and answered. A tiny model
+    # may still fill the blank choice ("" is in both enums) or misquote; code sets that aside.
+    assert "call_failed" not in engine.fallbacks
+    if pick is None:
+        assert sum(engine.fallbacks.values()) == 1, engine.fallbacks
+    elif pick.action == "pick":
+        assert pick.id in request.ids
+    else:
+        assert pick.note in request.notes and pick.quote in ANSWER and pick.question
+    assert engine.usage.calls == 1
