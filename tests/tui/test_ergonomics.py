@@ -174,6 +174,31 @@ async def test_an_answer_held_while_loading_comes_back_if_the_interview_cannot_o
         assert screen.query_one(AnswerBox).text == ANSWER and not takes_answers(app)
 
 
+async def test_text_typed_while_loading_is_kept_as_a_draft_when_the_candidate_quits(
+    fake_app_factory: Callable[..., MlsdApp],
+) -> None:
+    app = fake_app_factory(problem="video_recommendation")
+    gate = _gated(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: takes_answers(app), timeout=10)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen) and screen.interview is None
+        screen.query_one(AnswerBox).text = "half an answer about the label window"
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "so is the answer in the box" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, timeout=10)
+    gate.set()  # the interview finishes opening after the app has gone, as a slow first launch does
+    drafts = app.settings.home / "sessions"
+    deadline = time.monotonic() + 20
+    while not list(drafts.glob("*.draft.txt")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [draft] = drafts.glob("*.draft.txt")
+    assert draft.read_text(encoding="utf-8") == "half an answer about the label window"
+    assert (drafts / draft.name.replace(".draft.txt", ".jsonl")).exists()  # `--resume` finds it
+
+
 async def test_page_keys_scroll_the_chat_while_the_box_keeps_focus(
     fake_app_factory: Callable[..., MlsdApp],
 ) -> None:

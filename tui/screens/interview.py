@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -205,6 +206,9 @@ class InterviewScreen(Screen[None]):
             self.app.call_from_thread(app.fail, "the interview could not open", exc)
             return
         self.interview = interview
+        # Text typed while this loaded is the new session's first draft: written now, because a
+        # candidate who quit meanwhile had no session to keep it in (the process waits for this worker).
+        self.save_draft_from_worker()
         # The opening is on screen: now fill the index and load the model while the candidate reads.
         self._build_started = time.monotonic()
         toolkit.finish_loading(progress=self._build_progress_from_thread)
@@ -343,6 +347,18 @@ class InterviewScreen(Screen[None]):
     def _typed(self, event: AnswerBox.Changed) -> None:
         # Kept here too: on unmount (quitting) the box is already gone.
         self._box_text = event.text_area.text
+
+    def save_draft_from_worker(self) -> None:
+        """Write the answer box's last known text as the session's draft, off the UI thread (the box
+        itself may be gone: the candidate may have quit while the interview loaded)."""
+        if self.interview is None or not self._box_text.strip() or self._box_text == self._draft_saved:
+            return
+        from agent.drafts import save_draft
+
+        text = self._box_text
+        with contextlib.suppress(OSError):  # the UI thread's next save reports a full disk
+            save_draft(self.interview.home, self.interview.session_id, text)
+            self._draft_saved = text
 
     def save_draft(self) -> None:
         """Write the answer box to the session's draft file when it changed (cheap when it did not)."""
