@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from agent.grading.negation import content_stems
 
 PARAMS_PATH = Path(__file__).with_name("clarification_params.json")
 #: Questions of one message that get an answer; more are left for the next turn.
@@ -33,6 +35,11 @@ class MatchParams(BaseModel):
     answer_weight: float = Field(
         ge=0, le=1, description="weight of the answer's similarity (vs the question's)"
     )
+    word_weight: float = Field(
+        default=0.0,
+        ge=0,
+        description="weight of the content words the question shares with the clarification (0-1)",
+    )
     threshold: float = Field(description="blended similarity a match needs")
     fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
 
@@ -42,12 +49,38 @@ def load_params(path: Path = PARAMS_PATH) -> MatchParams:
     return MatchParams.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
+def word_overlap(asked: Sequence[str], clarifications: Sequence[str]) -> np.ndarray:
+    """Per asked question (rows) and clarification (columns), the share of the shorter text's content
+    word stems the two have in common: "peak QPS?" and "... 40k queries per second at peak" share
+    "peak" where a small embedding model sees little in common."""
+    known = [set(content_stems(text)) for text in clarifications]
+    rows = []
+    for question in asked:
+        words = set(content_stems(question))
+        rows.append([len(words & k) / min(len(words), len(k)) if words and k else 0.0 for k in known])
+    return np.array(rows, dtype=np.float32).reshape(len(asked), len(clarifications))
+
+
 def similarity(
-    asked: np.ndarray, known_questions: np.ndarray, known_answers: np.ndarray, params: MatchParams
+    asked: np.ndarray,
+    known_questions: np.ndarray,
+    known_answers: np.ndarray,
+    params: MatchParams,
+    overlap: np.ndarray | None = None,
 ) -> np.ndarray:
     """Blended similarity of each asked question (rows) with each clarification (columns)."""
+    return blend(asked @ known_questions.T, asked @ known_answers.T, params, overlap)
+
+
+def blend(
+    to_questions: np.ndarray, to_answers: np.ndarray, params: MatchParams, overlap: np.ndarray | None = None
+) -> np.ndarray:
+    """The one matching score: meaning (similarity to the clarification's question and to its answer)
+    plus the words the two share (`word_overlap`)."""
     w = params.answer_weight
-    blended: np.ndarray = (1 - w) * (asked @ known_questions.T) + w * (asked @ known_answers.T)
+    blended: np.ndarray = (1 - w) * to_questions + w * to_answers
+    if overlap is not None and params.word_weight:
+        blended = blended + params.word_weight * overlap
     return blended
 
 
@@ -74,12 +107,16 @@ def assign(scores: np.ndarray, threshold: float) -> list[int | None]:
 
 
 def match(
-    asked: np.ndarray, known_questions: np.ndarray, known_answers: np.ndarray, params: MatchParams
+    asked: np.ndarray,
+    known_questions: np.ndarray,
+    known_answers: np.ndarray,
+    params: MatchParams,
+    overlap: np.ndarray | None = None,
 ) -> list[int | None]:
     """For each asked question (embedding rows), the index of the clarification answering it, or None."""
     if not len(asked) or not len(known_questions):
         return [None] * min(len(asked), MAX_QUESTIONS)
-    return assign(similarity(asked, known_questions, known_answers, params), params.threshold)
+    return assign(similarity(asked, known_questions, known_answers, params, overlap), params.threshold)
 
 
 def learned_facts(turns: Iterable[Mapping[str, object]]) -> list[str]:

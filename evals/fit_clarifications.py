@@ -3,8 +3,9 @@
     python -m evals.fit_clarifications
 
 Reads `evals/clarifications.yaml` (candidate messages whose questions are labelled with the
-clarification that answers each, or null), grid-searches the blend of question and answer similarity
-and the threshold on the dev messages, and writes `agent/clarification_params.json`. The criterion
+clarification that answers each, or null), grid-searches the blend of question and answer similarity,
+the weight of the words a question shares with a clarification and the threshold on the dev
+messages, and writes `agent/clarification_params.json`. The criterion
 counts a right outcome (the right fact, or none where the note has none) as +1 and a wrong fact as -1:
 a wrong fact misleads the candidate, while "state an assumption" for a fact the note has only costs
 a moment (0).
@@ -21,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from agent.clarifications import PARAMS_PATH, MatchParams, assign
+from agent.clarifications import PARAMS_PATH, MatchParams, assign, blend, word_overlap
 from agent.config import Settings
 from agent.session import Toolkit
 
 DATASET = Path(__file__).resolve().parent / "clarifications.yaml"
 WEIGHTS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+WORD_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(13))
 
 
@@ -38,6 +40,7 @@ class Message:
     expected: list[int | None]
     to_questions: np.ndarray  # asked x clarifications
     to_answers: np.ndarray
+    words: np.ndarray  # asked x clarifications: shared content words (agent.clarifications.word_overlap)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ def load_messages(toolkit: Toolkit, path: Path = DATASET) -> list[Message]:
                 expected=[q["expect"] for q in item["questions"]],
                 to_questions=asked @ vectors([c.question for c in note.clarifications]).T,
                 to_answers=asked @ vectors([c.answer for c in note.clarifications]).T,
+                words=word_overlap(
+                    [q["text"] for q in item["questions"]],
+                    [f"{c.question} {c.answer}" for c in note.clarifications],
+                ),
             )
         )
     return messages
@@ -71,9 +78,8 @@ def load_messages(toolkit: Toolkit, path: Path = DATASET) -> list[Message]:
 def evaluate(messages: list[Message], params: MatchParams, split: str) -> Score:
     """Accuracy and wrong-fact rate of a matcher on one split."""
     right = total = given = wrong = 0
-    w = params.answer_weight
     for m in (m for m in messages if m.split == split):
-        chosen = assign((1 - w) * m.to_questions + w * m.to_answers, params.threshold)
+        chosen = assign(blend(m.to_questions, m.to_answers, params, m.words), params.threshold)
         for got, want in zip(chosen, m.expected, strict=False):
             total += 1
             right += got == want
@@ -85,15 +91,16 @@ def evaluate(messages: list[Message], params: MatchParams, split: str) -> Score:
 
 
 def fit(messages: list[Message]) -> MatchParams:
-    """The blend and threshold with the best dev utility (higher accuracy on a tie)."""
+    """The blend, word weight and threshold with the best dev utility (higher accuracy on a tie)."""
     best: tuple[float, float, MatchParams] | None = None
     for weight in WEIGHTS:
-        for threshold in THRESHOLDS:
-            params = MatchParams(answer_weight=weight, threshold=threshold)
-            score = evaluate(messages, params, "dev")
-            key = (round(score.utility, 6), score.accuracy)
-            if best is None or key > best[:2]:
-                best = (key[0], key[1], params)
+        for words in WORD_WEIGHTS:
+            for threshold in THRESHOLDS:
+                params = MatchParams(answer_weight=weight, word_weight=words, threshold=threshold)
+                score = evaluate(messages, params, "dev")
+                key = (round(score.utility, 6), score.accuracy)
+                if best is None or key > best[:2]:
+                    best = (key[0], key[1], params)
     assert best is not None
     return best[2]
 

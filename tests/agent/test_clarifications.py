@@ -6,9 +6,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from agent.clarifications import MAX_QUESTIONS, assign, load_params
-from evals.fit_clarifications import evaluate, load_messages
+from agent.nodes.common import answer_clarifying_questions
+from agent.session import build_context
+from evals.fit_clarifications import DATASET, evaluate, load_messages
 
 
 def test_assignment_is_one_to_one_and_not_greedy() -> None:
@@ -33,13 +36,38 @@ def messages(toolkit: Any) -> list[Any]:
 
 
 def test_labelled_questions_get_the_right_fact_on_held_out_messages(messages: list[Any]) -> None:
-    """The held-out test split of evals/clarifications.yaml (81 questions): measured 0.84 accuracy and
-    13% wrong facts among the answers given (the previous greedy question-only matcher: 0.32)."""
+    """The held-out test split of evals/clarifications.yaml (81 questions): measured 0.90 accuracy and
+    8.5% wrong facts among the answers given (meaning alone: 0.84 and 13%; the previous greedy
+    question-only matcher: 0.32)."""
     score = evaluate(messages, load_params(), "test")
     print(f"test: accuracy {score.accuracy:.3f}, wrong facts {score.wrong_facts:.3f}")
     assert score.questions >= 80
-    assert score.accuracy >= 0.80
-    assert score.wrong_facts <= 0.15
+    assert score.accuracy >= 0.88
+    assert score.wrong_facts <= 0.10
+
+
+def test_whole_held_out_messages_get_their_facts_in_the_interviewers_turn(toolkit: Any) -> None:
+    """From the raw message, split into questions by the app itself, as the next turn answers it:
+    measured 64 of the test split's 70 expected facts given, and 4 facts given that nobody asked for."""
+    context = build_context(toolkit)
+    expected_total = given_right = given_wrong = 0
+    for item in yaml.safe_load(DATASET.read_text(encoding="utf-8"))["messages"]:
+        if item["split"] != "test":
+            continue
+        note = toolkit.kb.problem_note(item["problem"])
+        turn = {"role": "candidate", "kind": "answer", "text": item["message"], "phase": item["phase"]}
+        state: Any = {"problem": item["problem"], "turns": [turn]}
+        given = {fact for _, fact in answer_clarifying_questions(context, state) if fact}
+        expected = {
+            note.clarifications[q["expect"]].answer for q in item["questions"] if q["expect"] is not None
+        }
+        expected_total += len(expected)
+        given_right += len(given & expected)
+        given_wrong += len(given - expected)
+    print(f"test: {given_right} of {expected_total} facts given, {given_wrong} wrong")
+    assert expected_total >= 65
+    assert given_right >= 0.88 * expected_total
+    assert given_wrong <= 6
 
 
 def test_the_parameters_file_is_what_the_fit_wrote(messages: list[Any]) -> None:
