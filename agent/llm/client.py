@@ -445,7 +445,9 @@ class LLMClient:
         if not raw:
             raise OddReply("answered with an empty message")
         try:
-            data = _cleaned(json.loads(_strip_fences(raw)))
+            # strict=False: grammar-constrained servers (llama.cpp) let a model write a raw newline or
+            # tab inside a JSON string; the text is cleaned of control sequences right after anyway.
+            data = _cleaned(json.loads(_strip_fences(raw), strict=False))
         except json.JSONDecodeError as exc:
             if getattr(choice, "finish_reason", None) == "length":
                 raise InvalidOutput(f"the reply reached max_tokens ({max_tokens}) before its end") from None

@@ -159,6 +159,23 @@ def test_a_quote_differing_only_in_case_and_spacing_becomes_the_answers_own_word
     assert pick is not None and pick.quote == "The model retrains weekly"
 
 
+def test_a_raw_newline_inside_a_json_string_is_read_and_cleaned(
+    settings: LLMSettings, server: StubLLMServer
+) -> None:
+    # Seen from llama.cpp with Gemma 3 270M: its JSON grammar lets a string hold a raw newline or tab,
+    # which strict JSON parsing refuses ("Invalid control character"): four retries, then no choice.
+    content = (
+        '{"action": "probe", "id": "", "quote": "the model retrains weekly", '
+        '"question": "Why weekly?\n\tAnd who checks it? \u001b[31m", "note": "' + OPTIONS[1].note + '"}'
+    )
+    assert "\n" in content and "\t" in content  # raw control characters, not JSON escapes
+    server.enqueue(Fault(content=content))
+    engine = LLMEngine(settings)
+    pick = engine.choose_followup(REQUEST)
+    assert pick is not None and pick.action == "probe" and not engine.fallbacks
+    assert pick.question == "Why weekly? And who checks it?"  # control sequences gone, spaces joined
+
+
 def test_a_server_without_json_schema_gets_the_schema_through_json_object(
     settings: LLMSettings,
 ) -> None:
