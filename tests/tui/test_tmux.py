@@ -126,9 +126,13 @@ def _last_reply_word(home: Path, before: set[str]) -> str:
 
 
 def _above_the_box(screen: str) -> str:
-    """The few chat lines just above the answer box (its top border is the last line with "╭")."""
+    """The few chat lines just above the answer box (its top border is the last line with "╭"); empty
+    while the box is not on screen (a capture taken mid-redraw, just after a resize)."""
     lines = screen.splitlines()
-    top = max(i for i, line in enumerate(lines) if "╭" in line)
+    borders = [i for i, line in enumerate(lines) if "╭" in line]
+    if not borders:
+        return ""
+    top = borders[-1]
     return "\n".join(lines[max(0, top - 4) : top])
 
 
