@@ -247,14 +247,16 @@ class Gap:
     primary: bool  # the topic is that criterion's own (first) topic
 
 
-def gaps(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> dict[str, Gap]:
+def uncovered(criteria: Iterable[Criterion], best: Mapping[str, float | None]) -> list[Criterion]:
+    """The criteria without solid evidence yet, heaviest first."""
+    return [c for c in sorted(criteria, key=lambda c: -c.weight) if not is_solid(best.get(c.id))]
+
+
+def gaps(criteria: Sequence[Criterion], best: Mapping[str, float | None]) -> dict[str, Gap]:
     """The topics of the criteria without solid evidence yet, heaviest criteria first."""
-    criteria = sorted(criteria, key=lambda c: -c.weight)
-    heaviest = criteria[0].weight if criteria else 1.0
+    heaviest = max((c.weight for c in criteria), default=1.0)
     found: dict[str, Gap] = {}
-    for criterion in criteria:
-        if is_solid(best.get(criterion.id)):
-            continue
+    for criterion in uncovered(criteria, best):
         for n, topic in enumerate(criterion.topics):
             if topic not in found:
                 found[topic] = Gap(criterion.weight / heaviest, n == 0)
@@ -284,7 +286,7 @@ def followup_score(candidate: Candidate, probe: ProbeState, weights: FollowupWei
         score += weights.problem_specific
     if candidate.phase_note:
         score += weights.phase_note
-    return score - weights.repeat * list(probe.probed).count(candidate.topic)
+    return score - weights.repeat * probe.probed.count(candidate.topic)
 
 
 def followup_reason(candidate: Candidate, probe: ProbeState) -> Reason:

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from agent import policy
 from agent.context import InterviewContext
 from agent.grading.models import AnswerGrade, CriterionGrade
-from agent.grading.scale import aggregate_phase, is_solid, phase_engine, weighted_score
+from agent.grading.scale import aggregate_phase, phase_engine, weighted_score
 from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP
 from agent.nodes.common import (
     interviewer_turn,
@@ -93,9 +93,8 @@ def gaps(ctx: InterviewContext, state: InterviewState) -> dict[str, policy.Gap]:
 
 def uncovered_criteria(ctx: InterviewContext, state: InterviewState) -> list[tuple[str, str]]:
     """The phase's criteria with no solid evidence yet, heaviest first, as (id, title)."""
-    best = coverage(ctx, state)
-    criteria = sorted(ctx.kb.rubric_for(state["problem"], state["phase"]), key=lambda c: -c.weight)
-    return [(c.id, c.title) for c in criteria if not is_solid(best.get(c.id))]
+    criteria = policy.uncovered(ctx.kb.rubric_for(state["problem"], state["phase"]), coverage(ctx, state))
+    return [(c.id, c.title) for c in criteria]
 
 
 def phase_result(ctx: InterviewContext, state: InterviewState, phase: str) -> PhaseResult:
