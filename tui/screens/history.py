@@ -99,6 +99,10 @@ def trends_text(sessions: list[SessionSummary], titles: dict[str, str], now: dat
     return text
 
 
+#: The history table's columns, in order.
+COLUMNS = ("date", "problem", "score", "verdict", "engine")
+
+
 class HistoryScreen(Screen[None]):
     """What you have practised and how it went."""
 
@@ -122,7 +126,7 @@ class HistoryScreen(Screen[None]):
                 # The table's own Enter hides the screen's from the footer: say it here.
                 yield Static("Enter opens, D deletes", classes="hint", id="history-keys")
             table: DataTable[Text] = DataTable(id="sessions", cursor_type="row")
-            table.add_columns("date", "problem", "score", "verdict", "engine")
+            table.add_columns(*COLUMNS)
             yield table
             yield Static("Reading your sessions...", id="trends")
         yield Footer()
@@ -164,18 +168,23 @@ class HistoryScreen(Screen[None]):
     def _fill(self) -> None:
         choice = self.query_one("#problem-filter", Select).value
         shown = [s for s in self._sessions if not isinstance(choice, str) or s.problem == choice]
-        table = self.query_one("#sessions", DataTable)
-        table.clear()
-        for s in shown:
-            style = "" if s.in_trends else "dim"
-            cells = (
-                f"{s.started:%Y-%m-%d %H:%M}",
-                self._title(s.problem),
-                status(s),
-                s.verdict or "",
-                s.engine,
+        rows = [
+            (
+                s.session_id,
+                "" if s.in_trends else "dim",
+                (f"{s.started:%Y-%m-%d %H:%M}", self._title(s.problem), status(s), s.verdict or "", s.engine),
             )
-            table.add_row(*(Text(cell, style=style) for cell in cells), key=s.session_id)
+            for s in shown
+        ]
+        table = self.query_one("#sessions", DataTable)
+        # Widths set here, from the cells, not by the table's auto-width pass at idle time: under load
+        # that pass could leave the header at its old widths over rows drawn at the new ones (CI saw it).
+        table.clear(columns=True)
+        for index, label in enumerate(COLUMNS):
+            width = max([len(label), *(len(cells[index]) for _, _, cells in rows)])
+            table.add_column(label, width=width, key=label)
+        for session_id, style, cells in rows:
+            table.add_row(*(Text(cell, style=style) for cell in cells), key=session_id)
         trends = self.query_one("#trends", Static)
         if not self._sessions:
             trends.update("No sessions yet: practise one from the start screen (Esc).")
