@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +35,19 @@ class LlamaServer:
     base_url: str
     model: str
     log: Path
+    process: subprocess.Popen[bytes]
+
+    def check_alive(self) -> None:
+        """Fail with the server's exit and the end of its log if it has died (a crash of llama.cpp
+        otherwise shows only as "cannot reach" in every later test)."""
+        code = self.process.poll()
+        if code is None:
+            return
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
+        pytest.fail(
+            f"llama_cpp.server {how} (see dmesg for a CPU fault; .ci/llama-cmake-args has the build "
+            f"flags):\n{self.log.read_text(errors='replace')[-3000:]}"
+        )
 
 
 def _missing() -> list[str]:
@@ -98,7 +112,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         _wait_ready(process, base_url, log)
-        yield LlamaServer(base_url=base_url, model=MODEL_ALIAS, log=log)
+        yield LlamaServer(base_url=base_url, model=MODEL_ALIAS, log=log, process=process)
     finally:
         process.terminate()
         try:
@@ -106,3 +120,15 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture(autouse=True)
+def _server_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Before and after each test that uses the server: it is still running, or the test says why not."""
+    if "llama_server" not in request.fixturenames:
+        yield
+        return
+    server: LlamaServer = request.getfixturevalue("llama_server")
+    server.check_alive()
+    yield
+    server.check_alive()
