@@ -16,8 +16,9 @@ from typing import Any
 
 from agent.content.loader import KnowledgeBase
 from agent.content.schemas import Criterion
+from agent.grading.models import CriterionGrade
 from agent.grading.negation import content_stems
-from agent.grading.scale import INCOMPLETE, NO_SIGNAL, SOLID, Verdict, next_verdict
+from agent.grading.scale import INCOMPLETE, NO_SIGNAL, SOLID, Verdict, next_verdict, phase_score
 from agent.ids import PHASE_TITLES, PHASES, WRAP_UP
 from agent.report_model import ShownReport
 
@@ -214,12 +215,17 @@ def _next_band(kb: KnowledgeBase, problem: str, report: ShownReport) -> NextBand
             continue
         # The shown score: insufficient evidence counts (and reads) as 1, no signal.
         graded: dict[str, float | None] = {c.id: c.score for c in p.criteria}
+        weights = {c.id: c.weight for c in rubric}
+        shown = _as_grades(rubric, graded)
         for criterion in rubric:
             now = graded.get(criterion.id)
-            shortfall = SOLID - (NO_SIGNAL if now is None else now)
-            if shortfall <= 0:
+            if SOLID - (NO_SIGNAL if now is None else now) <= 0:
                 continue
-            gain = budget / total * criterion.weight * shortfall
+            # What the phase would score with this criterion solid, by the scale's rule (calibration
+            # included), against what it scores now with the same criteria.
+            raised = _as_grades(rubric, {**graded, criterion.id: SOLID})
+            lift = phase_score(raised, weights, p.engine) - phase_score(shown, weights, p.engine)
+            gain = budget / total * lift
             solid = solid_for_problem(kb, problem, phase, criterion)
             levers.append(Lever(phase, PHASE_TITLES[phase], criterion.id, criterion.title, now, gain, solid))
     levers = sorted((lever for lever in levers if lever.gain >= _MIN_GAIN), key=lambda lever: -lever.gain)
@@ -230,6 +236,11 @@ def _next_band(kb: KnowledgeBase, problem: str, report: ShownReport) -> NextBand
         if sum(c.gain for c in chosen) >= needed:
             break
     return NextBand(verdict, round(target, 2), needed, tuple(chosen), sum(c.gain for c in chosen) >= needed)
+
+
+def _as_grades(rubric: Sequence[Criterion], scores: Mapping[str, float | None]) -> list[CriterionGrade]:
+    """The rubric's criteria with the given scores (a criterion not graded counts as no signal)."""
+    return [CriterionGrade(id=c.id, score=scores.get(c.id), rationale="") for c in rubric]
 
 
 def _phase_gist(kb: KnowledgeBase, problem: str, phase: str) -> str:

@@ -22,7 +22,15 @@ import numpy as np
 
 from agent.config import Settings
 from agent.grading.offline import FEATURES, PARAMS_PATH, GradingReference, OfflineGrader, ScorerParams
-from agent.grading.scale import CAP, CAPPING_FLAGS, NO_SIGNAL, PHASE_CAPPING_FLAGS
+from agent.grading.scale import (
+    CALIBRATION_PATH,
+    CAP,
+    CAPPING_FLAGS,
+    NO_SIGNAL,
+    PHASE_CAPPING_FLAGS,
+    Calibration,
+    Line,
+)
 from agent.ids import PHASES
 from evals.dataset import DATASET_DIR, Case, load_dataset
 from evals.metrics import quadratic_weighted_kappa
@@ -158,6 +166,19 @@ def fit_scorer(rows: PhaseRows, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
     return weights, cuts, best[0], rmse
 
 
+def spread_line(means: np.ndarray, labels: np.ndarray) -> Line:
+    """The line that gives the phase means the labels' mean and spread (standard deviation).
+
+    Least squares would keep the means bunched in the middle (a noisy score regresses to the mean),
+    which is what a candidate sees as "every phase is a 2.6"; matching the spread keeps the order of
+    the scores and lets the levels be used as often as a senior interviewer uses them.
+    """
+    spread = float(means.std())
+    slope = float(labels.std()) / spread if spread > 0 else 1.0
+    slope = max(slope, 1.0)  # it only ever widens: a narrower spread than the mean's is not earned
+    return Line(slope=round(slope, 4), intercept=round(float(labels.mean() - slope * means.mean()), 4))
+
+
 def vague_bar(grader: OfflineGrader, cases: list[Case]) -> float:
     """The highest bar of VAGUE_SPECIFICS_GRID under which no answer of a phase labelled 3 or 4 falls:
     the vague rule may only cap answers a senior interviewer would not call solid."""
@@ -202,8 +223,14 @@ def dataset_fingerprint(cases: list[Case]) -> str:
     return digest.hexdigest()[:16]
 
 
-def fit(settings: Settings, dataset: Path = DATASET_DIR, out: Path = PARAMS_PATH) -> ScorerParams:
-    """Fit on the dev split and write the parameters file; returns what was written."""
+def fit(
+    settings: Settings,
+    dataset: Path = DATASET_DIR,
+    out: Path = PARAMS_PATH,
+    calibration_out: Path = CALIBRATION_PATH,
+) -> ScorerParams:
+    """Fit on the dev split and write the parameters file and the offline engine's phase
+    calibration; returns the parameters written."""
     from agent.session import load_toolkit
 
     toolkit = load_toolkit(settings)
@@ -248,6 +275,23 @@ def fit(settings: Settings, dataset: Path = DATASET_DIR, out: Path = PARAMS_PATH
     assert chosen is not None
     params = chosen[2]
     out.write_text(json.dumps(params.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    rows = phase_rows(OfflineGrader(toolkit.embedder, params, reference), dev, toolkit.kb)
+    means = phase_scores(rows, np.array([params.weights[f] for f in FEATURES]), np.array(params.cuts), 0.0)
+    line = spread_line(means, rows.labels)
+    print(f"phase calibration: slope {line.slope}, intercept {line.intercept}", file=sys.stderr)
+    calibration = Calibration(
+        engines={OfflineGrader.engine: line},
+        fitted={
+            "command": "python -m evals.fit",
+            "split": "dev",
+            "phases": len(rows.labels),
+            "dataset_sha256": dataset_fingerprint(dev),
+            "rule": "the labels' mean and standard deviation (slope at least 1)",
+        },
+    )
+    calibration_out.write_text(
+        json.dumps(calibration.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
+    )
     return params
 
 

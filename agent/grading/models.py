@@ -33,7 +33,7 @@ class AnswerGrade(BaseModel):
     topics_seen: list[str] = Field(default_factory=list, description="topics the answer covered")
 
     def score(self, weights: dict[str, float]) -> float:
-        """Weighted mean over criteria by agent.grading.scale's rule."""
-        from agent.grading.scale import weighted_score  # scale imports this module
+        """The answer's score by agent.grading.scale's rule (weighted mean, calibrated for the engine)."""
+        from agent.grading.scale import phase_score  # scale imports this module
 
-        return weighted_score(self.criteria, weights)
+        return phase_score(self.criteria, weights, self.engine)

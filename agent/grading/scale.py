@@ -10,6 +10,13 @@ interviewer's moving-on rule, the report, the history trends and the app's colou
 - A phase's grade comes from all of its answers by one rule: per criterion, the best grade any
   answer earned (evidence accumulates as the candidate adds to it); a phase in which any answer
   addressed the grader is capped as a whole.
+- A phase's score (and an answer's) is the weighted mean of its criterion scores, calibrated for
+  the engine that graded it: a straight line fitted on the eval dataset's dev split so that the
+  scores spread as the labels do (`calibration.json`, written by `python -m evals.fit`; the mean of
+  levels bunches in the middle, where a senior interviewer calls a phase strong when most of it is
+  solid and its core strong). The calibrated score never leaves the range of its own criterion
+  scores, so caps hold and a phase strong in every criterion scores 4. An engine without a fitted
+  line (an LLM's, or a mixed phase) keeps the plain mean.
 - A phase never answered is not assessed (score `None`): it takes no part in the overall score,
   the time-budget-weighted mean of the assessed phases; with fewer than four assessed phases the
   verdict is "incomplete".
@@ -17,8 +24,13 @@ interviewer's moving-on rule, the report, the history trends and the app's colou
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.grading.models import AnswerGrade, CriterionGrade
 
@@ -67,6 +79,57 @@ def weighted_score(grades: Sequence[CriterionGrade], weights: Mapping[str, float
     total = sum(weights.get(g.id, 0.0) for g in grades) or 1.0
     value = sum(weights.get(g.id, 0.0) * (NO_SIGNAL if g.score is None else g.score) for g in grades)
     return value / total
+
+
+CALIBRATION_PATH: Final = Path(__file__).with_name("calibration.json")
+
+
+class Line(BaseModel):
+    """score = slope * weighted mean + intercept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slope: float = Field(gt=0, description="more evidence must never lower a score")
+    intercept: float
+
+
+class Calibration(BaseModel):
+    """Per engine, the fitted line from the weighted mean of criterion scores to the phase score."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engines: dict[str, Line] = Field(description="engine name -> its line; others keep the plain mean")
+    fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
+
+
+@lru_cache(maxsize=4)
+def load_calibration(path: Path = CALIBRATION_PATH) -> Calibration:
+    """The committed calibration (no file: every engine keeps the plain mean)."""
+    if not path.exists():
+        return Calibration(engines={})
+    return Calibration.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def calibrated(mean: float, line: Line | None, lowest: float, highest: float) -> float:
+    """A weighted mean through the engine's line, kept within [lowest, highest] of its criteria."""
+    if line is None:
+        return mean
+    return min(max(line.slope * mean + line.intercept, lowest), highest)
+
+
+def phase_score(
+    grades: Sequence[CriterionGrade],
+    weights: Mapping[str, float],
+    engine: str,
+    calibration: Calibration | None = None,
+) -> float:
+    """The score of a phase (or an answer): the weighted mean, calibrated for the grading engine."""
+    mean = weighted_score(grades, weights)
+    scores = [NO_SIGNAL if g.score is None else g.score for g in grades if weights.get(g.id, 0.0) > 0]
+    if not scores:
+        return mean
+    line = (calibration or load_calibration()).engines.get(engine)
+    return calibrated(mean, line, min(scores), max(scores))
 
 
 def _better(new: CriterionGrade, old: CriterionGrade | None) -> bool:

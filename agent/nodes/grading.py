@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from agent import policy
 from agent.context import InterviewContext
 from agent.grading.models import AnswerGrade, CriterionGrade
-from agent.grading.scale import aggregate_phase, phase_engine, weighted_score
+from agent.grading.scale import aggregate_phase, phase_engine
 from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP
 from agent.nodes.common import (
     interviewer_turn,
@@ -49,7 +49,7 @@ def grade_answer(state: InterviewState, runtime: Runtime[InterviewContext]) -> d
         criteria=[c.model_dump() for c in grade.criteria],
         engine=grade.engine,
         flags=grade.flags,
-        score=round(weighted_score(grade.criteria, _weights(ctx, state, phase)), 3),
+        score=round(grade.score(_weights(ctx, state, phase)), 3),
         topics=raised,
         covered=well,
         claims=[c.as_json() for c in claims],
@@ -107,7 +107,7 @@ def phase_result(ctx: InterviewContext, state: InterviewState, phase: str) -> Ph
     grade = phase_grade(ctx, state, phase)
     return PhaseResult(
         phase=phase,
-        score=round(weighted_score(grade.criteria, _weights(ctx, state, phase)), 3),
+        score=round(grade.score(_weights(ctx, state, phase)), 3),
         assessed=True,
         minutes=minutes,
         budget_minutes=budget,

@@ -9,7 +9,7 @@ import pytest
 from agent.content.loader import KnowledgeBase
 from agent.discuss import NoteHit, discuss
 from agent.export import escape_markdown, report_html, report_markdown
-from agent.grading.scale import SOLID, next_verdict
+from agent.grading.scale import SOLID, calibrated, load_calibration, next_verdict
 from agent.ids import PHASE_MINUTES, PHASES
 from agent.report_model import ShownReport
 from agent.study import solid_for_problem, study_guide
@@ -120,11 +120,15 @@ def test_next_band_names_the_levers_that_reach_it(kb: KnowledgeBase) -> None:
     assert step.needed == pytest.approx(0.7)
     gains = [lever.gain for lever in step.levers]
     assert gains == sorted(gains, reverse=True) and len(gains) <= 4
-    # The arithmetic of the one scale: budget share x criterion weight x distance to solid.
+    # The arithmetic of the one scale: budget share x how much the phase score rises with the
+    # criterion at solid (weight x distance to solid, through the engine's calibration line, kept
+    # within the criteria's range: here every other criterion is at 2).
     assessed = sum(PHASE_MINUTES[45][p] for p in PHASES if p != "monitoring")
     top = next(lever for lever in step.levers if lever.criterion is not None)
     weight = next(c.weight for c in kb.rubric_for(FRAUD, top.phase) if c.id == top.criterion)
-    assert top.gain == pytest.approx(PHASE_MINUTES[45][top.phase] / assessed * weight * (SOLID - 2.0))
+    line = load_calibration().engines.get("offline")
+    raised = calibrated(2.0 + weight * (SOLID - 2.0), line, 2.0, SOLID)
+    assert top.gain == pytest.approx(PHASE_MINUTES[45][top.phase] / assessed * (raised - 2.0))
     # Answering the phase that was never reached, at solid, brings it into the mean.
     unanswered = next(lever for lever in step.levers if lever.criterion is None)
     budget = PHASE_MINUTES[45]["monitoring"]

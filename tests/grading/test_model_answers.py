@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from agent.content.loader import KnowledgeBase
 from agent.grading.offline import GradingReference, OfflineGrader
-from agent.grading.scale import overall_score, verdict_for, weighted_score
+from agent.grading.scale import overall_score, verdict_for
 from agent.ids import PHASE_MINUTES, PHASES
 from agent.search.embedding import Embedder
 
@@ -26,7 +26,7 @@ def test_model_answers_grade_as_strong(kb: KnowledgeBase, embedder: Embedder) ->
         for phase in PHASES:
             criteria = kb.rubric_for(problem, phase)
             grade = grader.grade(phase, criteria, answers[phase], problem)
-            scores[phase] = weighted_score(grade.criteria, {c.id: c.weight for c in criteria})
+            scores[phase] = grade.score({c.id: c.weight for c in criteria})  # the scale's rule
         phase_scores += scores.values()
         verdicts[problem] = verdict_for(overall_score(scores, budgets), "senior", len(scores))
     mean = sum(phase_scores) / len(phase_scores)
