@@ -5,8 +5,9 @@
 The grader's features per criterion and answer (agent.grading.offline) are computed once per pair of
 similarity thresholds; the scorer's weights (>= 0) and cut points are then chosen to bring the phase
 scores, aggregated as agent.grading.scale says, closest to the human phase labels of the dev cases:
-least squares on a smoothed level, several restarts, the best kept by dev QWK. Test cases are never
-read. The result records what it was fitted on, so a reviewer can tell a refit from a hand edit.
+least squares on a smoothed level, several restarts, the best kept by dev QWK. The similarity thresholds
+are chosen by the dev QWK of the calibrated scores (what a candidate sees). Test cases are never read.
+The result records what it was fitted on, so a reviewer can tell a refit from a hand edit.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ def phase_rows(grader: OfflineGrader, cases: list[Case], kb: object) -> PhaseRow
     return rows
 
 
-def phase_scores(rows: PhaseRows, weights: np.ndarray, cuts: np.ndarray, softness: float) -> np.ndarray:
-    """Each phase's score under the given scorer: agent.grading.scale's rule, vectorised.
+def criterion_levels(rows: PhaseRows, weights: np.ndarray, cuts: np.ndarray, softness: float) -> np.ndarray:
+    """Each phase's criterion levels (phases x criteria; padding 1) under the given scorer: per
+    criterion the best answer's level, capped as agent.grading.scale says, vectorised.
 
     softness 0 gives the exact integer levels the grader assigns; above 0, a smooth stand-in for
     the optimiser. tests/evals/test_fit.py checks this against the grader and the scale module.
@@ -121,8 +123,29 @@ def phase_scores(rows: PhaseRows, weights: np.ndarray, cuts: np.ndarray, softnes
     levels = np.where(rows.addressed, levels, 0.0)  # unaddressed never wins the max
     best = levels.max(axis=1)  # per criterion, the best answer
     best = np.where(best == 0.0, NO_SIGNAL, best)
-    best = np.where(rows.phase_capped[:, None], np.minimum(best, CAP), best)
-    scores: np.ndarray = (best * rows.weights).sum(axis=1)
+    levels_out: np.ndarray = np.where(rows.phase_capped[:, None], np.minimum(best, CAP), best)
+    return levels_out
+
+
+def phase_scores(rows: PhaseRows, weights: np.ndarray, cuts: np.ndarray, softness: float) -> np.ndarray:
+    """Each phase's weighted mean of criterion levels under the given scorer (before calibration).
+
+    softness 0 gives the exact integer levels the grader assigns; above 0, a smooth stand-in for
+    the optimiser. tests/evals/test_fit.py checks this against the grader and the scale module.
+    """
+    scores: np.ndarray = (criterion_levels(rows, weights, cuts, softness) * rows.weights).sum(axis=1)
+    return scores
+
+
+def calibrated_scores(rows: PhaseRows, weights: np.ndarray, cuts: np.ndarray, line: Line) -> np.ndarray:
+    """The phase scores a candidate sees: the means through the line, within each phase's own
+    criterion levels (agent.grading.scale.calibrated, vectorised)."""
+    levels = criterion_levels(rows, weights, cuts, 0.0)
+    real = rows.weights > 0
+    lowest = np.where(real, levels, np.inf).min(axis=1)
+    highest = np.where(real, levels, -np.inf).max(axis=1)
+    means = (levels * rows.weights).sum(axis=1)
+    scores: np.ndarray = np.minimum(np.maximum(line.slope * means + line.intercept, lowest), highest)
     return scores
 
 
@@ -251,8 +274,14 @@ def fit(
             grader = OfflineGrader(toolkit.embedder, params, reference)
             rows = phase_rows(grader, dev, toolkit.kb)
             weights, cuts, qwk, rmse = fit_scorer(rows)
+            # Thresholds are chosen by the scores a candidate sees, i.e. after the phase calibration
+            # (the raw means' QWK once picked a threshold that was worse once calibrated).
+            line = spread_line(phase_scores(rows, weights, cuts, 0.0), rows.labels)
+            seen = np.clip(np.rint(calibrated_scores(rows, weights, cuts, line)), 1, 4).astype(int)
+            qwk_seen = quadratic_weighted_kappa(rows.labels.astype(int).tolist(), seen.tolist())
             print(
-                f"match {match:.2f} red flag {red_flag:.2f}: dev QWK {qwk:.3f}, RMSE {rmse:.3f}",
+                f"match {match:.2f} red flag {red_flag:.2f}: dev QWK {qwk:.3f} "
+                f"({qwk_seen:.3f} calibrated), RMSE {rmse:.3f}",
                 file=sys.stderr,
             )
             candidate = params.model_copy(
@@ -266,12 +295,13 @@ def fit(
                         "phases": len(rows.labels),
                         "dataset_sha256": dataset_fingerprint(dev),
                         "dev_qwk": round(qwk, 4),
+                        "dev_qwk_calibrated": round(qwk_seen, 4),
                         "dev_rmse": round(rmse, 4),
                     },
                 }
             )
-            if chosen is None or (qwk, -rmse) > chosen[:2]:
-                chosen = (qwk, -rmse, candidate)
+            if chosen is None or (qwk_seen, -rmse) > chosen[:2]:
+                chosen = (qwk_seen, -rmse, candidate)
     assert chosen is not None
     params = chosen[2]
     out.write_text(json.dumps(params.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")

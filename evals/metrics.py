@@ -184,6 +184,9 @@ def suite_metrics(results: Sequence[CaseResult], k: int = 3) -> SuiteMetrics:
     for profile, score in adversarial_phases:
         by_kind[profile] = max(by_kind.get(profile, 1.0), score)
     claims = [c for r in results for c in r.wrong_claims]
+    # Only a claim the interviewer heard can be challenged: an answer the replay never sent (its
+    # phase had already ended) is counted apart rather than as a miss.
+    heard = [c for c in claims if c.heard]
     usage: dict[str, int | float] = {}
     for r in results:
         for key, value in r.usage.items():
@@ -196,7 +199,8 @@ def suite_metrics(results: Sequence[CaseResult], k: int = 3) -> SuiteMetrics:
         adversarial_by_profile=dict(sorted(by_kind.items())),
         adversarial_mean=float(np.mean(adversarial)) if adversarial else float("nan"),
         wrong_claims=len(claims),
-        wrong_claims_challenged=sum(c.challenged for c in claims) / len(claims) if claims else float("nan"),
+        wrong_claims_heard=len(heard),
+        wrong_claims_challenged=sum(c.challenged for c in heard) / len(heard) if heard else float("nan"),
         covered_repeats=sum(len(r.covered_repeats) for r in results),
         phase_flow=sum(r.flow.ok for r in results) / len(results) if results else float("nan"),
         evidence_validity=verbatim / quotes if quotes else 1.0,

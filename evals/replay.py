@@ -74,6 +74,7 @@ def replay_case(
     claims = {(c.phase, c.answer) for c in case.labels.wrong_claims}
     ranked: dict[tuple[str, int], list[str]] = {}
     replies: dict[tuple[str, int], Turn] = {}
+    sent: set[tuple[str, int]] = set()
     dropped = 0
     with tempfile.TemporaryDirectory(prefix="mlsd-eval-") as home:
         interview = Interview.create(
@@ -98,6 +99,8 @@ def replay_case(
             item = queues[phase].popleft()
             asked_before = list(values["asked"])
             new = interview.send(item.text, action=item.action, seconds=item.seconds)
+            if item.action == "answer":
+                sent.add((phase, item.answer_index or 0))
             if item.action == "answer" and (phase, item.answer_index) in claims:
                 reply = next((t for t in new if t["role"] == "interviewer"), None)
                 if reply is not None:
@@ -140,6 +143,7 @@ def replay_case(
                 phase=c.phase,
                 answer=c.answer,
                 quote=c.quote,
+                heard=(c.phase, c.answer) in sent,
                 reply_kind=_kind(replies.get((c.phase, c.answer))),
                 challenged=challenged(c.quote, replies.get((c.phase, c.answer))),
             )

@@ -48,7 +48,7 @@ def print_summary(
         f"adversarial max {_fmt(metrics.adversarial_max)}   phase flow {_fmt(metrics.phase_flow)}   "
         f"evidence verbatim {_fmt(metrics.evidence_validity)} of {metrics.evidence_quotes} quotes"
         f"\nwrong claims challenged {_fmt(metrics.wrong_claims_challenged)}"
-        f" of {metrics.wrong_claims}"
+        f" of {metrics.wrong_claims_heard} heard ({metrics.wrong_claims} labelled)"
         f"   follow-ups on covered ground {metrics.covered_repeats}"
         + (
             f"   tokens {int(usage.get('prompt_tokens', 0))}+{int(usage.get('completion_tokens', 0))}"

@@ -39,11 +39,17 @@ class PhaseFlow(_Frozen):
 
 
 class ClaimResult(_Frozen):
-    """A labelled wrong claim and whether the interviewer's reply challenged it."""
+    """A labelled wrong claim and whether the interviewer's reply challenged it.
+
+    `heard` is False when the replay never sent the answer: its phase had ended before (the
+    recorded candidate went on in a phase this engine had already closed), so no reply could
+    challenge it.
+    """
 
     phase: str
     answer: int
     quote: str
+    heard: bool
     reply_kind: str | None
     challenged: bool
 
@@ -139,6 +145,7 @@ class SuiteMetrics(_Frozen):
     adversarial_by_profile: dict[str, float]
     adversarial_mean: float
     wrong_claims: int
+    wrong_claims_heard: int
     wrong_claims_challenged: float
     covered_repeats: int
     phase_flow: float

@@ -1,18 +1,20 @@
 """The offline grader: rubric evidence matched by meaning, turned into a level by a fitted scorer.
 
-For each criterion of the phase rubric, every evidence statement is compared with every sentence
-(and clause) of the answer by cosine similarity of MiniLM embeddings. From those similarities and
-the covering sentences' substance (numbers, reasons, trade-offs; pointed questions where asking is
-the skill) come a few features that do not grow with the answer's length: the best similarity, the
-mean of the three best statements, the count and share of statements covered, the kinds of
-substance, how many distinct precise things the answer names (numbers, named methods, the knowledge
-base's topic terms; capped, so length alone cannot buy it) and how much of the problem note's strong
-design for the phase it covers (the knowledge base's picture of strong practice on this problem,
-which the generic rubric cannot hold). A small monotone linear scorer maps them to a level 1-4 with
-cut points; its parameters are fitted on the eval dataset's dev split by `python -m evals.fit` and
-live in `offline_params.json` beside this file. Caps (agent.grading.scale) are applied after the
-scorer: a red flag the answer asserts (not one it rejects), text addressed to the grader, keyword
-stuffing, or long filler (including a long answer that names few precise things per 100 words).
+For each criterion of the phase rubric, every evidence statement is compared with every sentence (and
+clause) of the answer by cosine similarity of MiniLM embeddings; the problem note's strong-design
+statements for the phase count as evidence too, each for the criterion it is closest to. From those
+similarities and the covering sentences' substance (numbers, reasons, trade-offs; pointed questions
+where asking is the skill) come a few features that do not grow with the answer's length: the best
+similarity, the mean of the three best statements, the count and share of statements covered, the
+kinds of substance, how many distinct precise things the answer names (numbers, named methods, the
+knowledge base's topic terms; capped, so length alone cannot buy it) and how much of the problem
+note's strong design for the phase it covers (the knowledge base's picture of strong practice on this
+problem, which the generic rubric cannot hold). A small monotone linear scorer maps them to a level
+1-4 with cut points; its parameters are fitted on the eval dataset's dev split by `python -m
+evals.fit` and live in `offline_params.json` beside this file. Caps (agent.grading.scale) are applied
+after the scorer: a red flag the answer asserts (not one it rejects), text addressed to the grader,
+keyword stuffing, or long filler (including a long answer that names few precise things per 100
+words).
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ class ScorerParams(BaseModel):
     reference_match: float = Field(
         default=0.5, description="similarity at which a sentence covers a strong-design statement"
     )
+    design_owners: int = Field(
+        default=1, ge=0, description="criteria each strong-design statement is also evidence for"
+    )
     fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
 
 
@@ -168,6 +173,7 @@ class CriterionFeatures:
     density: float  # share of the answer's sentences that give a number, a reason or a trade-off
     specifics: float  # distinct precise things the answer names, up to the cap, scaled to 0-1
     reference: float  # share of the problem's strong-design statements for the phase covered
+    signals: int  # statements matched against: the rubric's evidence and the strong design's share
     supporting: tuple[int, ...]  # usable-sentence indices, best first
     kinds: tuple[str, ...]  # kinds of substance in the supporting sentences
     red_flag: str | None  # the red flag the answer asserts, if any (it caps the criterion)
@@ -258,6 +264,7 @@ class OfflineGrader:
         # The last answers' features: a turn grades an answer and then looks for the red flags it
         # asserts (agent.policy), and both need the same features.
         self._features: dict[tuple[str | None, str, tuple[str, ...], str], AnswerFeatures] = {}
+        self._signals: dict[tuple[str | None, str, tuple[str, ...]], list[tuple[str, ...]]] = {}
 
     def grade(
         self, phase: str, criteria: Sequence[Criterion], answer: str, problem: str | None = None
@@ -307,17 +314,52 @@ class OfflineGrader:
         if key not in self._features:
             if len(self._features) >= 16:
                 self._features.clear()
-            self._features[key] = self._compute_features(phase, criteria, answer, problem)
+            self._features[key] = self._compute_features(phase, criteria, answer, problem, rubric)
         return self._features[key]
 
+    def _signals_for(
+        self, phase: str, criteria: Sequence[Criterion], problem: str | None, rubric: tuple[str, ...]
+    ) -> list[tuple[str, ...]]:
+        """Per criterion, the statements an answer is matched against: the rubric's evidence, then
+        the problem's strong-design statements for the phase that are closest to that criterion."""
+        key = (problem, phase, rubric)
+        if key not in self._signals:
+            signals = [tuple(c.evidence) for c in criteria]
+            design = self.reference.design(problem, phase)
+            if design and criteria:
+                # Each strong-design statement joins the criterion (`design_owners` of them) whose
+                # evidence it is closest to: the rubric is generic, the note says what strong
+                # practice looks like on this problem ("budget-split A/B tests" for ads evaluation),
+                # and a concise expert answer in its own words often matches the latter far better.
+                # One owner, not two: dev QWK was 0.82 either way, and a second owner credited the
+                # note's sizing statement to scope and data availability, so one three-sentence
+                # answer ended the clarify phase (tests/agent/test_graph.py).
+                vectors = self.statement_vectors(design)
+                closeness = np.stack(
+                    [(self.statement_vectors(c.evidence) @ vectors.T).max(axis=0) for c in criteria]
+                )  # criteria x design statements
+                owners = np.argsort(-closeness, axis=0)[: self.params.design_owners]
+                for j, statement in enumerate(design):
+                    for i in dict.fromkeys(int(o) for o in owners[:, j]):
+                        signals[i] = (*signals[i], statement)
+            if len(self._signals) >= 64:
+                self._signals.clear()
+            self._signals[key] = signals
+        return self._signals[key]
+
     def _compute_features(
-        self, phase: str, criteria: Sequence[Criterion], answer: str, problem: str | None
+        self,
+        phase: str,
+        criteria: Sequence[Criterion],
+        answer: str,
+        problem: str | None,
+        rubric: tuple[str, ...],
     ) -> AnswerFeatures:
         asking = phase in ASKING_PHASES
         sentences = split_sentences(answer)
         usable = [s for s in sentences if not s.injection and (asking or not s.question)]
         named = self._named(sentences)
-        flags = self._answer_flags(answer, sentences, usable, named)
+        flags = self._answer_flags(answer, sentences, usable, named, asking)
         if not usable:
             empty = [_nothing(c.id) for c in criteria]
             return AnswerFeatures(usable, empty, frozenset(flags))
@@ -329,9 +371,10 @@ class OfflineGrader:
             self._reference_share(problem, phase, spans),
         )
         # Per criterion: statements x sentences, the best similarity over each sentence's spans.
+        signals = self._signals_for(phase, criteria, problem, rubric)
         evidence = [
-            np.maximum.reduceat(self.statement_vectors(c.evidence) @ spans.T, starts, axis=1)
-            for c in criteria
+            np.maximum.reduceat(self.statement_vectors(statements) @ spans.T, starts, axis=1)
+            for statements in signals
         ]
         allowed = self._attribution(evidence)
         found = []
@@ -386,7 +429,11 @@ class OfflineGrader:
         per_statement = sims.max(axis=1)
         best_sentence = sims.argmax(axis=1)
         covered = [(float(per_statement[i]), int(best_sentence[i])) for i in range(len(per_statement))]
-        covered = [c for c in covered if c[0] >= p.match]
+        # The rubric's evidence is covered at `match`; the strong design's statements that follow it
+        # at `reference_match`, the bar they have in the reference feature: they are longer and name
+        # the problem's own nouns, which an off-topic answer about the same product also uses.
+        bars = [p.match if i < len(criterion.evidence) else p.reference_match for i in range(len(covered))]
+        covered = [c for c, bar in zip(covered, bars, strict=True) if c[0] >= bar]
         supporting = tuple(dict.fromkeys(i for _, i in sorted(covered, reverse=True)))
         kinds = tuple(
             sorted(
@@ -425,12 +472,13 @@ class OfflineGrader:
             best=float(per_statement.max()),
             top3=float(top.mean()),
             covered=len(covered),
-            share=len(covered) / len(criterion.evidence),
+            share=len(covered) / len(sims),
             substance=min(len(kinds), 3) / 3,
             support=min(substantive, 3) / 3,
             density=sum(1 for s in usable if s.substantive) / len(usable),
             specifics=answer_level[0],
             reference=answer_level[1],
+            signals=len(sims),
             supporting=supporting,
             kinds=kinds,
             red_flag=red_flag,
@@ -456,8 +504,16 @@ class OfflineGrader:
             return None
         return 100 * named / words
 
+    def _concrete(self, sentence: Sentence, asking: bool) -> bool:
+        """A sentence filler would not write: a number or precise term, one of the knowledge base's
+        topic terms ("feedback loop", "retraining"), or, where asking is the skill, a question."""
+        if sentence.concrete or (asking and sentence.question):
+            return True
+        terms = self.reference.terms
+        return terms is not None and terms.search(sentence.text) is not None
+
     def _answer_flags(
-        self, answer: str, sentences: list[Sentence], usable: list[Sentence], named: int
+        self, answer: str, sentences: list[Sentence], usable: list[Sentence], named: int, asking: bool
     ) -> set[str]:
         p = self.params
         flags: set[str] = set()
@@ -473,7 +529,7 @@ class OfflineGrader:
         # names few precise things per 100 words.
         whole = [s for s in full_sentences(answer) if not s.injection]
         if words >= p.vague_min_words and whole:
-            substance = sum(1 for s in whole if s.concrete) / len(whole)
+            substance = sum(1 for s in whole if self._concrete(s, asking)) / len(whole)
             filler = sum(answer.lower().count(v) for v in _VAGUE)
             rate = self._rate(words, whole, named)  # the answer is split once per grading pass
             sparse = rate is not None and rate < p.vague_max_specifics
@@ -495,7 +551,7 @@ class OfflineGrader:
         if f.red_sentence is not None and usable[f.red_sentence].text not in quotes:
             quotes = [*quotes, usable[f.red_sentence].text][: self.params.max_quotes]
         detail = f"with {', '.join(f.kinds)}" if f.kinds else "without a number, a reason or a trade-off"
-        parts = [f"Addressed {detail} ({f.covered} of the criterion's {len(criterion.evidence)} signals)"]
+        parts = [f"Addressed {detail} ({f.covered} of the criterion's {f.signals} signals)"]
         if not f.covered:
             parts = ["Only a red flag was found"]
         parts += [f"capped at 2: {c}" for c in caps]
@@ -503,7 +559,7 @@ class OfflineGrader:
 
 
 def _nothing(criterion: str) -> CriterionFeatures:
-    return CriterionFeatures(criterion, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, (), (), None, None)
+    return CriterionFeatures(criterion, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, (), (), None, None)
 
 
 def _lower_first(text: str | None) -> str:

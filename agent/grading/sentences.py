@@ -56,7 +56,10 @@ _INJECTION = re.compile(
     r"demonstrated|meets|met)\b"
     r"|(?<![a-z])(score|grade|rating|mark|level|verdict|assessment|recommendation)s?[\"']?\s*(of\s*)?[=:]\s*"
     r"[\"']?([1-4](?![.\d%])|strong|lean|hire|excellent|exceeds|meets)"
-    r"|\b(grader|evaluator|assessor|scorer|judge|reviewer|marker)s?\s*(note|notes|instructions?)?\s*:"
+    # "Grader:" addresses the grader; "Reviewers: 15,000 people" is moderation staffing, so the words
+    # that also name people or parts of a design need "note" or "instructions" to count.
+    r"|\b(grader|evaluator)s?\s*(note|notes|instructions?)?\s*:"
+    r"|\b(assessor|scorer|judge|reviewer|marker)s?\s*(note|notes|instructions?)\s*:"
     r"|\b(grader|grading|evaluator|assessor|scorer|reviewer|panel|rubric)('s)?\s+(summary|note|notes|comment|"
     r"feedback|verdict|assessment|instructions?|override|config)\s*[:(\[]"
     r"|(={3,}|-{3,}|#{3,}|\*{3,})\s*(end|start|begin)\s+of\b"

@@ -97,7 +97,9 @@ def test_grade_reads_standard_input(
             "Two stages: a two-tower retrieval model trained on watch history pulls 1,000 candidates "
             "from an ANN index, then a multi-task ranker predicts click and watch time, and we blend "
             "the heads into one score. I'd train daily on the last 30 days of logs.",
-            ("cold_start", "new user"),
+            # The funnel is named; what the ranker learns from (its negatives, its objective) is
+            # not, and that uncovered criterion's topics come first (issue 12's order).
+            ("negative_sampling", "negative"),
         ),
         (
             "ad_click_prediction",
@@ -108,7 +110,7 @@ def test_grade_reads_standard_input(
             ("calibration", "calibrat"),
         ),
     ],
-    ids=["recommender-silent-on-new-users", "ads-downsampled"],
+    ids=["recommender-silent-on-its-negatives", "ads-downsampled"],
 )
 def test_followups_probe_what_the_answer_skipped(
     home: str,
