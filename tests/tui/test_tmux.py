@@ -23,6 +23,13 @@ pytestmark = [
 ]
 
 
+def _terminal_env() -> dict[str, str]:
+    """The app's environment in tmux: without COLUMNS and LINES, which Textual takes over the real
+    terminal size (pytest-xdist workers have them set to 80 and 24)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return {**env, "TERM": "xterm-256color", "ANONYMIZED_TELEMETRY": "False"}
+
+
 def _screen(session: str) -> str:
     return subprocess.run(
         ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
@@ -45,7 +52,7 @@ def test_practice_in_a_real_terminal(bundled_settings: Settings, toolkit: object
     (home / "sessions").mkdir(parents=True, exist_ok=True)
     before = _transcripts(home)
     command = f"{sys.executable} -m agent.cli.main practice --problem video_recommendation --home {home}"
-    env = {**os.environ, "TERM": "xterm-256color", "ANONYMIZED_TELEMETRY": "False"}
+    env = _terminal_env()
     subprocess.run(
         ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
         check=True,
@@ -93,7 +100,7 @@ def _quit(session: str) -> None:
 def _start(home: Path, problem: str) -> str:
     session = f"mlsd-test-{uuid.uuid4().hex[:6]}"
     command = f"{sys.executable} -m agent.cli.main practice --problem {problem} --home {home}"
-    env = {**os.environ, "TERM": "xterm-256color", "ANONYMIZED_TELEMETRY": "False"}
+    env = _terminal_env()
     subprocess.run(
         ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
         check=True,
