@@ -1,0 +1,74 @@
+"""The problem note's strong design as evidence for the criterion it is closest to (fast tier:
+hashed vectors, no model)."""
+
+from __future__ import annotations
+
+from agent.content.schemas import Criterion
+from agent.grading.offline import GradingReference, OfflineGrader, load_params
+from tests.fakes import HashingEmbedder
+
+LEVELS = {1: "Nothing.", 2: "Some of it.", 3: "Most of it.", 4: "All of it, with numbers."}
+LABELS = Criterion(
+    id="labeling_strategy",
+    title="Labels and negatives",
+    weight=0.5,
+    description="Where positives and negatives come from.",
+    levels=LEVELS,
+    evidence=[
+        "Positive pairs come from purchases that followed a search.",
+        "Negatives are sampled from the same category as the positive.",
+        "Labels are audited by hand on a small sample every week.",
+    ],
+    red_flags=["Treats every unclicked result as a negative."],
+)
+SERVING = Criterion(
+    id="serving_latency",
+    title="Serving",
+    weight=0.5,
+    description="How requests are answered in time.",
+    levels=LEVELS,
+    evidence=[
+        "The service answers within 100 ms at p99.",
+        "Embeddings are cached on every replica.",
+        "The index is sharded across machines.",
+    ],
+    red_flags=["Ignores the latency budget."],
+)
+DESIGN = "Hard negatives come from the same category, with near duplicate listings of the positive removed."
+ANSWER = DESIGN  # the candidate says what the note says, in one sentence
+
+
+def _grader(owners: int = 1) -> OfflineGrader:
+    reference = GradingReference(strong_design={("visual_search", "data_preparation"): (DESIGN,)})
+    params = load_params().model_copy(update={"design_owners": owners})
+    return OfflineGrader(HashingEmbedder(), params, reference)
+
+
+def test_a_design_statement_is_evidence_for_the_criterion_it_is_closest_to() -> None:
+    grader = _grader()
+    with_design = grader.features("data_preparation", [LABELS, SERVING], ANSWER, "visual_search")
+    generic = grader.features("data_preparation", [LABELS, SERVING], ANSWER, None)
+    labels, serving = with_design.criteria
+    assert labels.signals == len(LABELS.evidence) + 1 and serving.signals == len(SERVING.evidence)
+    assert labels.covered == generic.criteria[0].covered + 1
+    assert serving.covered == generic.criteria[1].covered
+    grade = grader.grade("data_preparation", [LABELS, SERVING], ANSWER, "visual_search")
+    assert f"of the criterion's {len(LABELS.evidence) + 1} signals" in grade.criteria[0].rationale
+
+
+def test_no_owner_keeps_the_rubric_alone_and_another_problem_gets_nothing() -> None:
+    off = _grader(owners=0).features("data_preparation", [LABELS, SERVING], ANSWER, "visual_search")
+    other = _grader().features("data_preparation", [LABELS, SERVING], ANSWER, "payment_fraud_detection")
+    for features in (off, other):
+        assert [f.signals for f in features.criteria] == [len(LABELS.evidence), len(SERVING.evidence)]
+
+
+def test_a_design_statement_needs_the_strong_design_bar_not_the_rubric_one() -> None:
+    grader = _grader()
+    # Shares a few of the statement's words: enough for a rubric statement's bar, not for the note's.
+    loose = "Hard negatives help with listings."
+    sims = grader.statement_vectors([DESIGN]) @ grader.sentence_vectors(loose)[1].T
+    assert grader.params.match <= float(sims.max()) < grader.params.reference_match
+    with_design = grader.features("data_preparation", [LABELS, SERVING], loose, "visual_search")
+    generic = grader.features("data_preparation", [LABELS, SERVING], loose, None)
+    assert with_design.criteria[0].covered == generic.criteria[0].covered
