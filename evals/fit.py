@@ -267,13 +267,15 @@ def fit(
     challenge = challenge_bar(OfflineGrader(toolkit.embedder, looking, reference), dev, toolkit.kb)
     print(f"challenge bar: similarity {challenge}", file=sys.stderr)
     base = base.model_copy(update={"challenge": min(challenge, base.red_flag)})
-    chosen: tuple[float, float, ScorerParams] | None = None
+    chosen: tuple[float, float, ScorerParams, Line] | None = None
     for match in MATCH_GRID:
         for red_flag in RED_FLAG_GRID:
             params = base.model_copy(update={"match": match, "red_flag": red_flag})
             grader = OfflineGrader(toolkit.embedder, params, reference)
             rows = phase_rows(grader, dev, toolkit.kb)
             weights, cuts, qwk, rmse = fit_scorer(rows)
+            # As written to the file (4 decimals), so the line below is the one the grader needs.
+            weights, cuts = np.round(weights, 4), np.round(cuts, 4)
             # Thresholds are chosen by the scores a candidate sees, i.e. after the phase calibration
             # (the raw means' QWK once picked a threshold that was worse once calibrated).
             line = spread_line(phase_scores(rows, weights, cuts, 0.0), rows.labels)
@@ -286,8 +288,8 @@ def fit(
             )
             candidate = params.model_copy(
                 update={
-                    "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, weights, strict=True)},
-                    "cuts": tuple(round(float(c), 4) for c in cuts),
+                    "weights": {f: float(w) for f, w in zip(FEATURES, weights, strict=True)},
+                    "cuts": tuple(float(c) for c in cuts),
                     "fitted": {
                         "command": "python -m evals.fit",
                         "split": "dev",
@@ -301,20 +303,17 @@ def fit(
                 }
             )
             if chosen is None or (qwk_seen, -rmse) > chosen[:2]:
-                chosen = (qwk_seen, -rmse, candidate)
+                chosen = (qwk_seen, -rmse, candidate, line)
     assert chosen is not None
-    params = chosen[2]
+    _, _, params, line = chosen
     out.write_text(json.dumps(params.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
-    rows = phase_rows(OfflineGrader(toolkit.embedder, params, reference), dev, toolkit.kb)
-    means = phase_scores(rows, np.array([params.weights[f] for f in FEATURES]), np.array(params.cuts), 0.0)
-    line = spread_line(means, rows.labels)
     print(f"phase calibration: slope {line.slope}, intercept {line.intercept}", file=sys.stderr)
     calibration = Calibration(
         engines={OfflineGrader.engine: line},
         fitted={
             "command": "python -m evals.fit",
             "split": "dev",
-            "phases": len(rows.labels),
+            "phases": params.fitted["phases"],
             "dataset_sha256": dataset_fingerprint(dev),
             "rule": "the labels' mean and standard deviation (slope at least 1)",
         },

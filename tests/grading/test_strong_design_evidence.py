@@ -7,32 +7,38 @@ from agent.content.schemas import Criterion
 from agent.grading.offline import GradingReference, OfflineGrader, load_params
 from tests.fakes import HashingEmbedder
 
-LEVELS = {1: "Nothing.", 2: "Some of it.", 3: "Most of it.", 4: "All of it, with numbers."}
-LABELS = Criterion(
-    id="labeling_strategy",
-    title="Labels and negatives",
-    weight=0.5,
-    description="Where positives and negatives come from.",
-    levels=LEVELS,
-    evidence=[
+
+def _criterion(id: str, title: str, evidence: list[str], red_flag: str) -> Criterion:
+    return Criterion(
+        id=id,
+        title=title,
+        weight=0.5,
+        description=f"{title}.",
+        levels={1: "Nothing.", 2: "Some of it.", 3: "Most of it.", 4: "All of it, with numbers."},
+        evidence=evidence,
+        red_flags=[red_flag],
+    )
+
+
+LABELS = _criterion(
+    "labeling_strategy",
+    "Labels and negatives",
+    [
         "Positive pairs come from purchases that followed a search.",
         "Negatives are sampled from the same category as the positive.",
         "Labels are audited by hand on a small sample every week.",
     ],
-    red_flags=["Treats every unclicked result as a negative."],
+    "Treats every unclicked result as a negative.",
 )
-SERVING = Criterion(
-    id="serving_latency",
-    title="Serving",
-    weight=0.5,
-    description="How requests are answered in time.",
-    levels=LEVELS,
-    evidence=[
+SERVING = _criterion(
+    "serving_latency",
+    "Serving",
+    [
         "The service answers within 100 ms at p99.",
         "Embeddings are cached on every replica.",
         "The index is sharded across machines.",
     ],
-    red_flags=["Ignores the latency budget."],
+    "Ignores the latency budget.",
 )
 DESIGN = "Hard negatives come from the same category, with near duplicate listings of the positive removed."
 ANSWER = DESIGN  # the candidate says what the note says, in one sentence
