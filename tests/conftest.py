@@ -17,6 +17,7 @@ import pytest
 
 from agent.config import Settings
 from agent.content.loader import KnowledgeBase
+from agent.llm.client import forget_learnt_formats
 from agent.privacy import opt_out
 from agent.search.embedding import Embedder
 from agent.search.index import KnowledgeIndex
@@ -64,6 +65,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
     for name in ("MLSD_EMBEDDING_MODEL", "MLSD_EMBEDDING_TOKENIZER", "MLSD_EMBEDDING_SHA256"):
         monkeypatch.delenv(name, raising=False)
+    # The client remembers per base URL and model what a server accepts; a test's stub server may get
+    # the port of an earlier one that refused a format (a CI run failed on exactly that).
+    forget_learnt_formats()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ Retries (tenacity) then apply: exponential back-off with jitter on 429, 5xx, tim
 connections, odd replies and invalid structured output, up to `max_attempts` attempts, with the
 back-off waits (not the requests) sharing a budget of `max_wait_s`, so a slow server still gets
 the attempts it was promised. 400/401/403/404 are not retried. Every failure becomes one line
-that says what the server did, with the number of attempts actually made.
+that says what the server did, with the number of requests actually sent, the refused formats'
+included: "after 5 attempts (1 with json_schema, refused with HTTP 500; 4 with json_object)".
 
 Everything the server sends is untrusted (agent.llm.server_text): replies are cleaned of terminal
 control sequences, and error messages are cleaned and redacted before anyone prints or stores them.
@@ -64,6 +65,14 @@ _learnt_modes: dict[tuple[str, str], int] = {}
 _learnt_no_limits: set[tuple[str, str]] = set()
 
 
+def forget_learnt_formats() -> None:
+    """Forget what every server was found to accept: a new server on a port an earlier one used (a
+    test's stub after another's) is negotiated afresh."""
+    with _learnt_lock:
+        _learnt_modes.clear()
+        _learnt_no_limits.clear()
+
+
 class LLMError(MlsdError):
     """The LLM server could not produce a usable answer; the message says what to do."""
 
@@ -92,6 +101,20 @@ class _Attempts:
     """Requests actually sent for one call, so messages can say how many."""
 
     count: int = 0
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A structured format the server refused in this call, and the requests it took."""
+
+    requests: int
+    label: str
+    status: int
+
+    @property
+    def text(self) -> str:
+        """E.g. "1 with json_schema, refused with HTTP 500"."""
+        return f"{self.requests} with {self.label}, refused with HTTP {self.status}"
 
 
 def _error_text(exc: openai.APIStatusError) -> str:
@@ -129,6 +152,18 @@ def _plural(n: int) -> str:
     return f"{n} attempt" if n == 1 else f"{n} attempts"
 
 
+#: How messages name the formats (and a format sent again without the schema's length limits).
+_FORMAT_LABELS: dict[Mode, str] = {
+    "json_schema": "json_schema",
+    "json_object": "json_object",
+    "tool": "tool call",
+}
+
+
+def _format_label(mode: Mode, limits: bool) -> str:
+    return _FORMAT_LABELS[mode] if limits else f"{_FORMAT_LABELS[mode]} without length limits"
+
+
 def _server_message(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
@@ -146,10 +181,11 @@ def _connection_message(exc: openai.APIConnectionError, server: str) -> str:
     return f"{server} closed the connection in the middle of its reply ({type(cause).__name__})"
 
 
-def explain(exc: BaseException, settings: LLMSettings, attempts: int) -> str:
-    """One line that says what went wrong, after how many attempts, and what to do about it."""
+def explain(exc: BaseException, settings: LLMSettings, attempts: int, how: str = "") -> str:
+    """One line: what went wrong, after how many attempts (`how`: in which formats), what to do."""
     server = settings.base_url or "the OpenAI API"
-    tries = _plural(attempts)
+    tries = f"{_plural(attempts)} ({how})" if how else _plural(attempts)
+    counted = f"({_plural(attempts)}: {how})" if how else f"({_plural(attempts)})"
     if isinstance(exc, openai.AuthenticationError):
         return f"{server} rejected the API key (401): check OPENAI_API_KEY"
     if isinstance(exc, openai.PermissionDeniedError):
@@ -164,12 +200,13 @@ def explain(exc: BaseException, settings: LLMSettings, attempts: int) -> str:
     if isinstance(exc, openai.RateLimitError):
         return f"{server} kept rate-limiting (429) after {tries}: wait a minute and retry"
     if isinstance(exc, openai.APITimeoutError):
+        made = f"{_plural(attempts)} made ({how})" if how else f"{_plural(attempts)} made"
         return (
-            f"{server} did not answer within {settings.timeout_s:.0f} s, {tries} made: "
+            f"{server} did not answer within {settings.timeout_s:g} s, {made}: "
             "check the server, or raise MLSD_LLM_TIMEOUT"
         )
     if isinstance(exc, openai.APIConnectionError):
-        return f"{_connection_message(exc, server)} ({tries})"
+        return f"{_connection_message(exc, server)} {counted}"
     if isinstance(exc, openai.APIStatusError):
         return f"{server} failed with HTTP {exc.status_code} after {tries}: {_server_message(exc)}"
     if isinstance(exc, InvalidOutput):
@@ -178,7 +215,7 @@ def explain(exc: BaseException, settings: LLMSettings, attempts: int) -> str:
             "try a stronger model"
         )
     if isinstance(exc, OddReply):
-        return f"{server} {exc} ({tries})"
+        return f"{server} {exc} {counted}"
     return f"the LLM call failed after {tries}: {exc}"
 
 
@@ -255,8 +292,16 @@ class LLMClient:
             reraise=True,
         )
 
-    def _fail(self, exc: BaseException, attempts: _Attempts) -> LLMError:
-        message = explain(exc, self.settings, max(attempts.count, 1))
+    def _fail(
+        self, exc: BaseException, attempts: _Attempts, refused: list[_Refusal] | None = None, label: str = ""
+    ) -> LLMError:
+        """The one-line error for `exc`, counting every request sent: the refused formats' too."""
+        made = max(attempts.count, 1)
+        how = ""
+        if refused:
+            how = "; ".join([*(r.text for r in refused), f"{made} with {label}"])
+            made += sum(r.requests for r in refused)
+        message = explain(exc, self.settings, made, how)
         return LLMError(safe_message(message, self.settings.api_key))
 
     # ------------------------------------------------------------------ text
@@ -356,9 +401,11 @@ class LLMClient:
         the reply is validated by `schema` and `check` whatever the server did with it.
         """
         wanted = json_schema if json_schema is not None else schema.model_json_schema()
+        refused: list[_Refusal] = []  # formats refused in this call: their requests count too
         while True:
             mode = self.mode
             sent_schema = without_limits(wanted) if self.server_key in _learnt_no_limits else wanted
+            label = _format_label(mode, sent_schema is wanted)
             attempts = _Attempts()
             try:
                 result: tuple[ModelT, CallUsage] = self._retrying(attempts)(
@@ -367,10 +414,11 @@ class LLMClient:
                 return result
             except openai.APIStatusError as exc:
                 if not rejects_format(exc) and not _rejects_limits(exc):
-                    raise self._fail(exc, attempts) from None
+                    raise self._fail(exc, attempts, refused, label) from None
                 self._negotiate(exc, mode, sent_schema is wanted)
+                refused.append(_Refusal(max(attempts.count, 1), label, exc.status_code))
             except (openai.OpenAIError, OddReply) as exc:
-                raise self._fail(exc, attempts) from None
+                raise self._fail(exc, attempts, refused, label) from None
 
     def _negotiate(self, exc: openai.APIStatusError, mode: Mode, had_limits: bool) -> None:
         """Learn from a rejection what to send next, or give up with one line."""

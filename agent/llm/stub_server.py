@@ -5,10 +5,11 @@ formats (json_schema, json_object with a schema, forced tool call) and can be to
 difficult server: reject a format as llama.cpp does (HTTP 500) or length keywords as OpenAI's
 strict mode does, answer 429/5xx, stall, drop the connection mid-stream, send an empty or cut-off
 body, a stream event that is not JSON or a stream with no finish_reason, terminal escape sequences,
-malformed JSON or a score out of bounds. Its "model" is deterministic: it grades by quoting the
-answer's first sentence, obeys text addressed to the grader (and reports it), phrases
-interviewer turns by repeating the question, and chooses the first offered follow-up (or, when
-scripted, another one, a probe of the answer's first sentence, or a choice no check should accept).
+malformed JSON or a score out of bounds, or echo the API key in an error message. Its "model" is
+deterministic: it grades by quoting the answer's first sentence, obeys text addressed to the grader
+(and reports it), phrases interviewer turns by repeating the question, and chooses the first
+offered follow-up (or, when scripted, another one, a probe of the answer's first sentence, or a
+choice no check should accept).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Fault:
     pieces: tuple[str, ...] | None = None  # streamed calls: send exactly these pieces
     score: int | None = None  # structured calls: give every criterion this score (e.g. 0)
     message: str | None = None  # with `status`: the error message
+    echo_key: bool = False  # with `status`: the message quotes the request's API key, as some proxies do
     odd: str | None = None  # one of ODD_REPLIES
 
 
@@ -182,7 +184,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._error(404, f"no route {self.path}")
         if fault.status is not None:
-            return self._error(fault.status, fault.message or "injected failure", fault.retry_after)
+            said = fault.message or "injected failure"
+            if fault.echo_key:
+                said += f" (API key: {headers.get('authorization', '').removeprefix('Bearer ')})"
+            return self._error(fault.status, said, fault.retry_after)
         if body.get("model") == "missing-model":
             return self._error(404, "The model `missing-model` does not exist")
         structured = self._format(body)

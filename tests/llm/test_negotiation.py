@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -111,3 +112,55 @@ def test_one_attempt_says_one_attempt(settings: LLMSettings, server: StubLLMServ
     server.enqueue(Fault(status=503))
     with pytest.raises(LLMError, match=r"HTTP 503 after 1 attempt:"):
         _grade(LLMEngine(single), toolkit)
+
+
+# After a refused format the attempts of every format count: the number in the message is the
+# number of requests the server received. (The stub takes one scripted fault per request, before
+# its format check: `Fault()` lets a request through to be refused.)
+REFUSED_THEN_FAILING = {
+    "llama.cpp refuses json_schema, json_object answers 503": (
+        {"json_schema"},
+        [Fault(), *[Fault(status=503)] * 3],
+        "HTTP 503 after 4 attempts (1 with json_schema, refused with HTTP 500; 3 with json_object):",
+    ),
+    "a 503 before the refusal": (
+        {"json_schema"},
+        [Fault(status=503), Fault(), *[Fault(status=503)] * 3],
+        "HTTP 503 after 5 attempts (2 with json_schema, refused with HTTP 500; 3 with json_object):",
+    ),
+    "two formats refused, the tool call times out": (
+        {"json_schema", "json_object"},
+        [Fault(), Fault(), *[Fault(delay_s=1.0)] * 3],
+        "5 attempts made (1 with json_schema, refused with HTTP 500; 1 with json_object, refused with "
+        "HTTP 500; 3 with tool call):",
+    ),
+    "refused, then an empty body every time": (
+        {"json_schema"},
+        [Fault(), *[Fault(odd="empty-body")] * 3],
+        "(4 attempts: 1 with json_schema, refused with HTTP 500; 3 with json_object)",
+    ),
+    "refused, then invalid output every time": (
+        {"json_schema"},
+        [Fault(), *[Fault(content="{}")] * 3],
+        "after 4 attempts (1 with json_schema, refused with HTTP 500; 3 with json_object); try a stronger",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_THEN_FAILING))
+def test_attempts_after_a_refused_format_count_every_request(
+    settings: LLMSettings, server: StubLLMServer, kb: Any, case: str
+) -> None:
+    rejects, faults, expected = REFUSED_THEN_FAILING[case]
+    server.state.rejects, server.state.reject_status = set(rejects), 500
+    server.enqueue(*faults)
+    quick = dataclasses.replace(settings, timeout_s=0.5)
+    criteria = kb.rubric_for("payment_fraud_detection", "evaluation")
+    with pytest.raises(LLMError) as caught:
+        LLMEngine(quick).grade_answer("payment_fraud_detection", "evaluation", criteria, ANSWER)
+    message = str(caught.value)
+    assert expected in message and "\n" not in message
+    total = re.search(r"(\d+) attempts", message)
+    assert total is not None and int(total.group(1)) == len(server.state.requests) == len(faults)
+    parts = [int(n) for n in re.findall(r"(\d+) with (?:json_schema|json_object|tool call)", message)]
+    assert sum(parts) == len(server.state.requests)
