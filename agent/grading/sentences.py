@@ -7,6 +7,7 @@ string of terms earns a mention at most, and text addressed to the grader earns 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -243,12 +244,20 @@ def split_sentences(text: str) -> list[Sentence]:
 
     Semicolons end a sentence too, since each side usually carries its own idea to match.
     """
-    return _split(text, _SENTENCE_BREAK)
+    return list(_split_once(text, full=False))
 
 
 def full_sentences(text: str) -> list[Sentence]:
     """Like split_sentences, but only full stops, question and exclamation marks end a sentence."""
-    return _split(text, _FULL_STOP)
+    return list(_split_once(text, full=True))
+
+
+@functools.lru_cache(maxsize=128)
+def _split_once(text: str, *, full: bool) -> tuple[Sentence, ...]:
+    # A turn splits the same answer four times (grading, its flags, topic and follow-up matching,
+    # clarifications) and the injection pattern alone costs a few milliseconds an answer; Sentence
+    # is frozen, so the split can be shared.
+    return tuple(_split(text, _FULL_STOP if full else _SENTENCE_BREAK))
 
 
 def _split(text: str, breaks: re.Pattern[str]) -> list[Sentence]:
