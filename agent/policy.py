@@ -195,10 +195,24 @@ def asserted_claims(criteria: Sequence[Criterion], features: AnswerFeatures) -> 
     return sorted(claims, key=lambda c: -by_id[c.criterion].weight)
 
 
-def claim_to_challenge(claims: Sequence[Claim], challenged: Iterable[str]) -> Claim | None:
-    """The first claim of the latest answer not challenged yet in the interview (by red flag)."""
+#: Wrong claims of one answer challenged in one message: a second one would otherwise pass unremarked,
+#: since the next answer moves the conversation on; three at once reads as a list of faults.
+CLAIMS_PER_CHALLENGE = 2
+
+
+def claims_to_challenge(claims: Sequence[Claim], challenged: Iterable[str]) -> list[Claim]:
+    """The claims of the latest answer to challenge now: the first ones not challenged yet in the
+    interview (by red flag), each quoting different words, at most CLAIMS_PER_CHALLENGE."""
     done = set(challenged)
-    return next((c for c in claims if c.statement not in done), None)
+    chosen: list[Claim] = []
+    for claim in claims:
+        if claim.statement in done or any(claim.quote == c.quote for c in chosen):
+            continue
+        done.add(claim.statement)
+        chosen.append(claim)
+        if len(chosen) == CLAIMS_PER_CHALLENGE:
+            break
+    return chosen
 
 
 # ---------------------------------------------------------------------- follow-up choice

@@ -44,6 +44,7 @@ class Turn(TypedDict):
     topic: NotRequired[str]  # follow-ups: the topic probed
     source: NotRequired[str]  # follow-ups: the knowledge note it came from
     quote: NotRequired[str]  # challenges: the candidate's words quoted back
+    quotes: NotRequired[list[str]]  # challenges of two claims at once: both, `quote` first
     facts: NotRequired[list[str]]  # interviewer turns: the problem's facts it gave (clarifications)
 
 

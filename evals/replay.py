@@ -179,12 +179,16 @@ def _probe_point(
 
 
 def challenged(quote: str, reply: Turn | None) -> bool:
-    """The interviewer's reply challenges the labelled claim: a challenge quoting the same words."""
+    """The interviewer's reply challenges the labelled claim: a challenge quoting the same words (as
+    its claim, or as one of the two it challenges at once)."""
     if reply is None or reply["kind"] != "challenge":
         return False
-    said = set(_words(reply.get("quote", "")))
     labelled = set(_words(quote))
-    return bool(said and labelled) and len(said & labelled) >= 0.5 * min(len(said), len(labelled))
+    for quoted in reply.get("quotes", [reply.get("quote", "")]):
+        said = set(_words(quoted))
+        if said and labelled and len(said & labelled) >= 0.5 * min(len(said), len(labelled)):
+            return True
+    return False
 
 
 def _words(text: str) -> list[str]:

@@ -33,6 +33,7 @@ class TurnPlan:
     tone: str | None = None  # follow-ups: how the last answer landed (solid | weak)
     reason: str | None = None  # phase openings: why the last phase ended; wrap-up: time | early
     probe: str | None = None  # challenges the model chose: its question about the quoted claim
+    second_quote: str | None = None  # challenges of two claims of one answer: the second one's words
 
 
 def opening_plan(kb: KnowledgeBase, problem: str) -> TurnPlan:

@@ -291,7 +291,10 @@ class LLMEngine:
 
 
 def _question(plan: TurnPlan) -> str:
-    """What the <question> block carries: the plan's question, and a chosen probe after its quote."""
+    """What the <question> block carries: the plan's question, and a chosen probe after its quote, or a
+    second claim's words."""
+    if plan.second_quote:
+        return f"{plan.question}\nAnd: {plan.second_quote}"
     if plan.probe:
         return f"{plan.question}\n{plan.probe}"
     return plan.question or "(none)"

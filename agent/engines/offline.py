@@ -34,6 +34,7 @@ class Templates(BaseModel):
     transition: dict[Transition, list[str]]
     followup_ack: dict[Tone, list[str]]
     challenge: list[str] = Field(min_length=1)
+    challenge_two: list[str] = Field(min_length=1)
     clarification_answer: str
     clarification_unknown: str
     hint: list[str] = Field(min_length=1)
@@ -92,6 +93,8 @@ def compose_turn(templates: Templates, plan: TurnPlan) -> str:
         if not parts:
             parts.append(_slot(t.followup_ack, plan.tone, "weak", salt))
         parts.append(plan.question)
+    elif plan.kind == "challenge" and plan.second_quote:
+        parts.append(_pick(t.challenge_two, salt).format(quote=plan.question, second=plan.second_quote))
     elif plan.kind == "challenge":
         parts.append(_pick(t.challenge, salt).format(quote=plan.question))
         if plan.probe:  # only the LLM engine chooses probes; its wording can fall back to this one

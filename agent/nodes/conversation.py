@@ -16,7 +16,7 @@ from agent.followups import Candidate, FollowUpChoice, interview_answers
 from agent.grading.models import CriterionGrade
 from agent.ids import PHASE_TITLES, PHASES, WRAP_UP
 from agent.nodes.common import interviewer_turn, next_phase, phase_answers, plan_for
-from agent.nodes.grading import gaps, move_on_reason, pending_claim, phase_result, uncovered_criteria
+from agent.nodes.grading import gaps, move_on_reason, pending_claims, phase_result, uncovered_criteria
 from agent.state import CANDIDATE_KINDS, CandidateInput, InterviewState, Turn
 
 
@@ -186,18 +186,23 @@ def _probe_claim(
 
 
 def challenge_claim(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
-    """Challenge the wrong claim the latest answer made, quoting the candidate, before any new topic."""
+    """Challenge the wrong claims the latest answer made (one or two), quoting the candidate, before
+    any new topic."""
     ctx = runtime.context
-    claim = pending_claim(state)
-    if claim is None:  # the router only comes here with a claim; be safe if a caller does not
+    claims = pending_claims(state)
+    if not claims:  # the router only comes here with a claim; be safe if a caller does not
         return ask_followup(state, runtime)
-    turn = interviewer_turn(ctx, state, plan_for(ctx, state, "challenge", claim.quote))
+    claim, *more = claims
+    second = more[0].quote if more else None
+    turn = interviewer_turn(ctx, state, plan_for(ctx, state, "challenge", claim.quote, second_quote=second))
     turn["quote"] = claim.quote
+    if second is not None:
+        turn["quotes"] = [c.quote for c in claims]
     if claim.topic:
         turn["topic"] = claim.topic
     return {
         "turns": [turn],
-        "challenged": [*state.get("challenged", []), claim.statement],
+        "challenged": [*state.get("challenged", []), *(c.statement for c in claims)],
         "followups_in_phase": state["followups_in_phase"] + 1,
         "last_input": None,
     }

@@ -159,13 +159,13 @@ def move_on_reason(ctx: InterviewContext, state: InterviewState) -> policy.MoveO
     )
 
 
-def pending_claim(state: InterviewState) -> policy.Claim | None:
-    """A red flag the latest answer asserted and nobody has challenged yet."""
+def pending_claims(state: InterviewState) -> list[policy.Claim]:
+    """The red flags the latest answer asserted and nobody has challenged yet, to challenge now."""
     if not state["grades"]:
-        return None
+        return []
     latest = state["grades"][-1]
     claims = [
         policy.Claim(str(c["criterion"]), str(c["statement"]), str(c["quote"]), c.get("topic"))
         for c in latest.get("claims", [])
     ]
-    return policy.claim_to_challenge(claims, state.get("challenged", []))
+    return policy.claims_to_challenge(claims, state.get("challenged", []))

@@ -11,7 +11,7 @@ from agent.context import InterviewContext
 from agent.followups import curveball_applies, interview_answers
 from agent.ids import PHASES, WRAP_UP
 from agent.nodes.common import phase_answers
-from agent.nodes.grading import move_on_reason, pending_claim
+from agent.nodes.grading import move_on_reason, pending_claims
 from agent.state import InterviewState
 
 AfterInput = Literal["grade_answer", "give_hint", "advance_phase", "finish"]
@@ -53,7 +53,7 @@ def route_after_grade(state: InterviewState, runtime: Runtime[InterviewContext])
     ):
         return "give_hint"
     reason = move_on_reason(ctx, state)
-    if reason != "time" and pending_claim(state) is not None:
+    if reason != "time" and pending_claims(state):
         return "challenge_claim"
     curveball = ctx.kb.problem_note(state["problem"]).curveball
     if (

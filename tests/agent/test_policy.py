@@ -51,6 +51,34 @@ def test_a_wrong_claim_is_challenged_quoting_it_once(toolkit: Any, tmp_path: Pat
     assert again["kind"] != "challenge"
 
 
+TWO_CLAIMS = (
+    "Deep learning always beats trees on this kind of data, so I'd go straight to a two-tower model. "
+    "At request time it scores all 7M listings against the anchor listing and keeps the top 10."
+)
+
+
+def test_two_wrong_claims_of_one_answer_are_challenged_together(toolkit: Any, tmp_path: Path) -> None:
+    interview = _new(toolkit, tmp_path, problem="similar_listings")
+    _skip_to(interview, "model_development")
+    (reply,) = [t for t in interview.send(TWO_CLAIMS, seconds=30) if t["role"] == "interviewer"]
+    assert reply["kind"] == "challenge"
+    assert len(reply["quotes"]) == 2 and reply["quotes"][0] == reply["quote"]
+    for quote in reply["quotes"]:
+        assert quote.removesuffix(" ...") in TWO_CLAIMS and f'"{quote}"' in reply["text"]
+    assert any("always beats trees" in q for q in reply["quotes"])
+    assert any("scores all 7M listings" in q for q in reply["quotes"])
+    assert len(interview.values()["challenged"]) == 2
+
+
+def test_claims_to_challenge_takes_two_new_ones_with_different_words() -> None:
+    a, b, c = (policy.Claim(f"c{i}", f"flag {i}", f"quote {i}", None) for i in range(3))
+    same_words = policy.Claim("c9", "flag 9", "quote 0", None)
+    assert policy.claims_to_challenge([a, same_words, b, c], []) == [a, b]
+    assert policy.claims_to_challenge([a, b, c], ["flag 0"]) == [b, c]
+    assert policy.claims_to_challenge([a, a], []) == [a]
+    assert policy.claims_to_challenge([a, b], ["flag 0", "flag 1"]) == []
+
+
 def test_a_turn_of_clarifying_questions_is_answered_and_uses_no_followup(
     toolkit: Any, tmp_path: Path
 ) -> None:
