@@ -30,9 +30,11 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
 
 
 def ready(app: MlsdApp) -> bool:
-    """The interview has loaded and its answer box takes answers (see `takes_answers` for earlier)."""
+    """The interview has loaded, the screen has finished opening it and its answer box takes answers
+    (see `takes_answers` for earlier). The session exists a moment before the screen has opened it:
+    F10 pressed in between is refused with "still loading" (a CI run failed on exactly that)."""
     screen = app.screen
-    return isinstance(screen, InterviewScreen) and screen.interview is not None and screen.takes_answers()
+    return isinstance(screen, InterviewScreen) and screen.opened() and screen.takes_answers()
 
 
 def takes_answers(app: MlsdApp) -> bool:

@@ -486,6 +486,11 @@ class InterviewScreen(Screen[None]):
 
     # ------------------------------------------------------------------ input and actions
 
+    def opened(self) -> bool:
+        """True once the interview has loaded and the screen has finished opening it: from then on
+        answers, hints, skips and ending go to the interviewer directly."""
+        return self._open_done
+
     def takes_answers(self) -> bool:
         """True when an answer sent now is taken (by the interviewer, or held for it while it loads)."""
         return (self._open_done or self._hold_open) and not self.has_class("-awaiting-response")
