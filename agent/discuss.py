@@ -2,19 +2,23 @@
 
 A question that names a criterion or a phase ("why did I get a 2 on rollout?", "what was wrong with my
 evaluation?") is answered from what the grader recorded: the level, its reason, the candidate's words
-that counted, and what a solid answer does for this problem. Anything else is answered by the notes
-that search finds, each cited by its file. Candidate quotes are escaped: they are shown, never parsed.
+that counted, the criterion's signals those words match and some it missed, and what a solid answer
+does for this problem. Anything else is answered by the notes that search finds, each cited by its
+file. Candidate quotes are escaped: they are shown, never parsed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agent.content.loader import KnowledgeBase
+from agent.content.schemas import Criterion
 from agent.export import escape_markdown
 from agent.grading.negation import content_stems
 from agent.grading.scale import SCORE_NAMES, score_text
+from agent.grading.sentences import split_sentences
 from agent.ids import PHASE_TITLES, PHASES
 from agent.report_model import CriterionView, PhaseEntry, ShownReport
 from agent.study import solid_for_problem
@@ -31,6 +35,16 @@ _PHASE_WORDS: dict[str, tuple[str, ...]] = {
 }
 #: A criterion is meant when the question shares this many content stems with its title.
 _CRITERION_STEMS = 2
+#: A signal is named as matched when the quoted words share this many content stems with it.
+_SIGNAL_STEMS = 2
+#: Signals named as matched, and as missing, at most.
+_SIGNALS_SHOWN = 3
+#: A signal is shown up to this many characters.
+_SIGNAL_CHARS = 90
+#: How the offline grader's rationale counts the signals an answer covered, and its rationales when
+#: none was (a red flag alone is quoted, but matched nothing).
+_COUNTED = re.compile(r"\((\d+) of the criterion's \d+ signals\)")
+_NONE_COUNTED = ("Not addressed", "Only a red flag was found")
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,15 @@ def _explain_criterion(
     if quotes:
         lines += ["", "What you said that counted:", ""]
         lines += [f'> "{escape_markdown(q)}"' for q in quotes[:3]]
+    matched, missing = matched_signals(
+        kb, problem, phase, criterion, quotes, grade.rationale if grade else ""
+    )
+    if matched:
+        lines += ["", "The signals those words match:", ""]
+        lines += [f'- "{_trim(signal)}"' for signal in matched]
+    if missing:
+        lines += ["", "What was missing (signals not matched):", ""]
+        lines += [f'- "{_trim(signal)}"' for signal in missing]
     lines += ["", f"Solid, for this problem: {solid_for_problem(kb, problem, phase, criterion)}"]
     if score is None or score < 4:
         lines += ["", f"Strong also: {criterion.levels[4]}"]
@@ -141,3 +164,53 @@ def _explain_phase(report: ShownReport, kb: KnowledgeBase, problem: str, phase: 
         solid = solid_for_problem(kb, problem, phase, criterion)
         lines += ["", f"The weakest, **{criterion.title}**, at solid: {solid}"]
     return lines
+
+
+def criterion_signals(kb: KnowledgeBase, problem: str, phase: str, criterion: Criterion) -> list[str]:
+    """The statements an answer is matched against for `criterion`: the problem's strong-design
+    statements for the phase that are closest to it (by shared words), then its rubric evidence."""
+    rubric = kb.rubric_for(problem, phase)
+    words = [[set(content_stems(e)) for e in c.evidence] for c in rubric]
+    mine = next(i for i, c in enumerate(rubric) if c.id == criterion.id)
+    design = []
+    bullets = kb.problem_note(problem).strong_design.get(phase, [])
+    # One idea per statement, as the grader's reference cuts them (GradingReference.from_kb).
+    for statement in (s.text for bullet in bullets for s in split_sentences(bullet)):
+        stems = set(content_stems(statement))
+        closeness = [max((len(stems & e) for e in evidence), default=0) for evidence in words]
+        if closeness.index(max(closeness)) == mine:  # its owner, as the grader gives it one
+            design.append(statement)
+    return [*design, *criterion.evidence]
+
+
+def matched_signals(
+    kb: KnowledgeBase, problem: str, phase: str, criterion: Criterion, quotes: Sequence[str], rationale: str
+) -> tuple[list[str], list[str]]:
+    """The criterion's signals the quoted words match (closest first) and some it did not, each at
+    most three, from the stored grade alone: nothing is graded again.
+
+    The grade keeps how many signals counted (the offline grader's rationale says "N of the
+    criterion's M signals") but not which: the N closest to the quotes by shared words are taken as
+    those, and are named only when they share enough words with them to be recognisable.
+    """
+    signals = criterion_signals(kb, problem, phase, criterion)
+    said = {stem for quote in quotes for stem in content_stems(quote)}
+    shared = [len(said & set(content_stems(signal))) for signal in signals]
+    ranked = sorted(range(len(signals)), key=lambda i: (-shared[i], i))
+    counted = _COUNTED.search(rationale)
+    close = [i for i in ranked if shared[i] >= _SIGNAL_STEMS]
+    if rationale.startswith(_NONE_COUNTED):
+        credited = []
+    else:
+        credited = ranked[: int(counted.group(1))] if counted else close
+    matched = [signals[i] for i in credited if i in close][:_SIGNALS_SHOWN]
+    missing = [signal for i, signal in enumerate(signals) if i not in credited][:_SIGNALS_SHOWN]
+    return matched, missing
+
+
+def _trim(text: str) -> str:
+    """A statement cut to about `_SIGNAL_CHARS` characters, at a word."""
+    text = " ".join(text.split()).rstrip(",;:")
+    if len(text) <= _SIGNAL_CHARS:
+        return text
+    return text[: _SIGNAL_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"

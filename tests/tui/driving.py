@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
 
+from agent.search.index import Progress
+from agent.session import Toolkit
 from tui.app import MlsdApp
 from tui.screens.confirm import ConfirmModal
 from tui.screens.feedback import FeedbackScreen
 from tui.screens.interview import InterviewScreen
 from tui.widgets.answer_box import AnswerBox
 from tui.widgets.chat import CandidateMessage, ChatLog
+
+T = TypeVar("T", bound=Toolkit)
 
 ANSWER = (
     "I'd optimise long-term watch time per daily user, because clicks alone reward clickbait. "
@@ -68,3 +74,71 @@ async def answer(pilot: Pilot[Any], app: MlsdApp, text: str) -> None:
     """Type an answer into the box and send it."""
     app.screen.query_one(AnswerBox).text = text
     await take(pilot, app, "enter")
+
+
+def gated(app: MlsdApp) -> threading.Event:
+    """Hold the app's toolkit (index, model, graph) until the returned event is set: a slow first launch."""
+    loaded = app.toolkit
+    gate = threading.Event()
+
+    def slow_toolkit() -> Any:
+        gate.wait(30)
+        return loaded()
+
+    app.toolkit = slow_toolkit  # type: ignore[method-assign]
+    return gate
+
+
+@dataclass(frozen=True)
+class HeldToolkit(Toolkit):
+    """A loaded toolkit whose `finish_loading` (the index build's start) waits for `release`: the
+    interview exists, but the screen has not finished opening it."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def finish_loading(self, progress: Progress | None = None) -> bool:
+        """Wait for the test, then start loading as the real toolkit does."""
+        self.release.wait(30)
+        return super().finish_loading(progress)
+
+
+@dataclass(frozen=True)
+class SlowBuildToolkit(Toolkit):
+    """A loaded toolkit whose index build reports `total` steps from its own thread, as a custom
+    knowledge folder's does: 0 at once, then one more each time the test calls `step`."""
+
+    total: int = 3
+    steps: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    reported: list[tuple[int, int]] = field(default_factory=list)
+
+    def finish_loading(self, progress: Progress | None = None) -> bool:
+        """Start the stepped build in a thread; True (a build started)."""
+
+        def build() -> None:
+            for done in range(self.total + 1):
+                if done and not self.steps.acquire(timeout=30):
+                    return
+                if progress is not None:
+                    progress(done, self.total)
+                self.reported.append((done, self.total))
+
+        threading.Thread(target=build, name="slow-build", daemon=True).start()
+        return True
+
+    def step(self) -> None:
+        """Let the build report one more step."""
+        self.steps.release()
+
+
+def swap_toolkit(app: MlsdApp, kind: type[T]) -> T:
+    """Give `app` a `kind` copy of its (already loaded) toolkit; returns that copy."""
+    loaded = app.toolkit()
+    copy = kind(**{f.name: getattr(loaded, f.name) for f in fields(Toolkit)})
+    app.toolkit = lambda: copy  # type: ignore[method-assign]
+    return copy
+
+
+def held_opening(app: MlsdApp) -> threading.Event:
+    """Hold the opening between the interview's creation and the screen's `_opened`, until the
+    returned event is set."""
+    return swap_toolkit(app, HeldToolkit).release

@@ -4,7 +4,6 @@ screenshots and errors that are shown instead of wedging the screen."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +24,7 @@ from tui.widgets.answer_box import AnswerBox
 from tui.widgets.chat import CandidateMessage, ChatLog, InterviewerMessage, RoleLabel
 from tui.widgets.phase_panel import PhasePanel
 
-from .driving import ANSWER, answer, ready, take, takes_answers, wait_until
+from .driving import ANSWER, answer, gated, ready, take, takes_answers, wait_until
 
 
 def notified(app: MlsdApp, needle: str) -> bool:
@@ -106,25 +105,12 @@ async def test_ctrl_q_over_the_end_question_asks_to_quit_and_twice_quits(
     assert app.return_code == 0
 
 
-def _gated(app: MlsdApp) -> threading.Event:
-    """Hold the app's toolkit (index, model, graph) until the returned event is set: a slow first launch."""
-    loaded = app.toolkit
-    gate = threading.Event()
-
-    def slow_toolkit() -> Any:
-        gate.wait(30)
-        return loaded()
-
-    app.toolkit = slow_toolkit  # type: ignore[method-assign]
-    return gate
-
-
 async def test_the_first_answer_goes_while_the_interviewer_loads_and_the_clock_is_the_candidates(
     fake_app_factory: Callable[..., MlsdApp],
 ) -> None:
     clock = FakeClock()
     app = fake_app_factory(problem="video_recommendation", clock=clock)
-    gate = _gated(app)
+    gate = gated(app)
     async with app.run_test(size=(120, 40)) as pilot:
         # The opening is shown from the notes before anything heavy has loaded, and takes answers.
         await wait_until(pilot, lambda: takes_answers(app), timeout=10)
@@ -155,7 +141,7 @@ async def test_an_answer_held_while_loading_comes_back_if_the_interview_cannot_o
     fake_app_factory: Callable[..., MlsdApp],
 ) -> None:
     app = fake_app_factory(problem="video_recommendation")
-    gate = _gated(app)
+    gate = gated(app)
     loaded = app.toolkit
 
     def broken() -> Any:
@@ -178,7 +164,7 @@ async def test_text_typed_while_loading_is_kept_as_a_draft_when_the_candidate_qu
     fake_app_factory: Callable[..., MlsdApp],
 ) -> None:
     app = fake_app_factory(problem="video_recommendation")
-    gate = _gated(app)
+    gate = gated(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: takes_answers(app), timeout=10)
         screen = app.screen

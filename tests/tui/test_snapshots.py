@@ -210,6 +210,27 @@ class TestScreens:
 
         check_snapshot(app, asked)
 
+    def test_confirm_quitting(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
+        app = make_app(problem="payment_fraud_detection")
+
+        async def asked(pilot: Pilot[Any]) -> None:
+            await wait_until(pilot, lambda: ready(app))
+            app.screen.query_one(AnswerBox).cursor_blink = False
+            await pilot.press("ctrl+q")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+
+        check_snapshot(app, asked)
+
+    def test_confirm_deleting(self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]) -> None:
+        app = make_app(problem="video_recommendation")
+
+        async def asked(pilot: Pilot[Any]) -> None:
+            await finished_then_history(pilot, app)
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+
+        check_snapshot(app, asked)
+
     def test_history_with_a_session(
         self, check_snapshot: CheckSnapshot, make_app: Callable[..., MlsdApp]
     ) -> None:

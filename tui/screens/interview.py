@@ -80,6 +80,11 @@ class ProblemModal(ModalScreen[None]):
         self.dismiss(result)
 
 
+def _above(text: str, typed: str) -> str:
+    """`text` above what has been typed in the box (a blank line between), or `text` alone."""
+    return f"{text}\n\n{typed}" if typed.strip() else text
+
+
 ANSWER_PLACEHOLDER = "Your answer. Enter sends, Ctrl+J adds a new line."
 
 
@@ -131,8 +136,11 @@ class InterviewScreen(Screen[None]):
         self._open_done = False  # `_opened` ran: answers go to the interviewer directly
         self._panel_wanted: bool | None = None  # the candidate's choice (F8); None: by the width
         self._draft_saved = ""  # the draft file's text as last written
+        # A resumed session's draft as it was on disk before this screen wrote anything, until
+        # `_opened` puts it back in the box: every save until then keeps it above what was typed.
+        self._draft_kept = ""
         self._box_text = ""  # the answer box's text as last changed
-        self._build_started = time.monotonic()
+        self._build_started = now()  # when the index build started, on the same clock
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -186,6 +194,10 @@ class InterviewScreen(Screen[None]):
             app.settings.ensure_home()
             if self.session_id:
                 interview = Interview.resume(context, app.settings.home, self.session_id)
+                from agent.drafts import load_draft
+
+                # Read before `self.interview` is set: no save may write over it unread.
+                self._draft_kept = self._draft_saved = load_draft(interview.home, interview.session_id)
             else:
                 interview = Interview.create(
                     context,
@@ -206,11 +218,12 @@ class InterviewScreen(Screen[None]):
             self.app.call_from_thread(app.fail, "the interview could not open", exc)
             return
         self.interview = interview
-        # Text typed while this loaded is the new session's first draft: written now, because a
-        # candidate who quit meanwhile had no session to keep it in (the process waits for this worker).
+        # Text typed while this loaded is the session's draft (below a resumed session's own): written
+        # now, because a candidate who quit meanwhile had no session to keep it in (the process
+        # waits for this worker).
         self.save_draft_from_worker()
         # The opening is on screen: now fill the index and load the model while the candidate reads.
-        self._build_started = time.monotonic()
+        self._build_started = self._now()
         toolkit.finish_loading(progress=self._build_progress_from_thread)
         with self._hold_lock:  # from here on answers go to the interviewer, not to the hold
             held, self._pending, self._hold_open = self._pending, None, False
@@ -249,12 +262,18 @@ class InterviewScreen(Screen[None]):
         self.app.call_from_thread(self._sent, turns)
 
     def _build_progress_from_thread(self, done: int, total: int) -> None:
-        self.app.call_from_thread(self._show_build_progress, done, total)
+        # Called by the build's thread: a progress report must never fail the build (whose error the
+        # next search would raise), so a candidate who quit or left the screen meanwhile is no error.
+        if self.app.is_running:
+            with contextlib.suppress(RuntimeError):  # the app stopped since the line above
+                self.app.call_from_thread(self._show_build_progress, done, total)
 
     def _show_build_progress(self, done: int, total: int) -> None:
         # Shown only when the build takes a while: the bundled notes' shipped vectors fill the index in
         # about a second, a custom knowledge folder is embedded unit by unit.
-        slow = time.monotonic() - self._build_started > 0.5
+        if not self.is_attached:  # the interview ended (or a finished session was resumed) meanwhile
+            return
+        slow = self._now() - self._build_started > 0.5
         self.query_one("#preparing").display = slow and done < total
         self.query_one("#preparing-bar", ProgressBar).update(total=total, progress=done)
 
@@ -302,14 +321,11 @@ class InterviewScreen(Screen[None]):
         if state.finished:
             self._show_feedback()
             return
-        from agent.drafts import load_draft
-
         box = self.query_one(AnswerBox)
-        draft = load_draft(interview.home, interview.session_id)
-        self._draft_saved = draft
-        if draft and self.session_id:  # resumed: the answer left unsent last time, before anything
-            # typed while loading (a new session's draft is only what the box holds already)
-            self._put_back(draft)
+        kept, self._draft_kept = self._draft_kept, ""
+        if kept:  # resumed: the answer left unsent last time, above anything typed while loading
+            # (the draft file holds the two so already: see `_draft_text`)
+            self._put_back(kept)
             box.move_cursor(box.document.end)
         box.placeholder = ANSWER_PLACEHOLDER
         if sent is not None:
@@ -348,14 +364,19 @@ class InterviewScreen(Screen[None]):
         # Kept here too: on unmount (quitting) the box is already gone.
         self._box_text = event.text_area.text
 
+    def _draft_text(self, typed: str) -> str:
+        """The draft to keep for the box's text: a resumed session's kept draft above it until the
+        box has it back (as `_put_back` will put it, so nothing is kept twice)."""
+        return _above(self._draft_kept, typed) if self._draft_kept.strip() else typed
+
     def save_draft_from_worker(self) -> None:
         """Write the answer box's last known text as the session's draft, off the UI thread (the box
         itself may be gone: the candidate may have quit while the interview loaded)."""
-        if self.interview is None or not self._box_text.strip() or self._box_text == self._draft_saved:
+        text = self._draft_text(self._box_text)
+        if self.interview is None or not text.strip() or text == self._draft_saved:
             return
         from agent.drafts import save_draft
 
-        text = self._box_text
         with contextlib.suppress(OSError):  # the UI thread's next save reports a full disk
             save_draft(self.interview.home, self.interview.session_id, text)
             self._draft_saved = text
@@ -365,7 +386,7 @@ class InterviewScreen(Screen[None]):
         if self.interview is None:
             return
         boxes = self.query(AnswerBox)
-        text = boxes.first().text if boxes else self._box_text
+        text = self._draft_text(boxes.first().text if boxes else self._box_text)
         if text == self._draft_saved:
             return
         from agent.drafts import save_draft
@@ -407,7 +428,8 @@ class InterviewScreen(Screen[None]):
     def _put_back(self, text: str) -> None:
         """Return text to the answer box, above whatever has been typed there since."""
         box = self.query_one(AnswerBox)
-        box.text = f"{text}\n\n{box.text}" if box.text.strip() else text
+        box.text = _above(text, box.text)
+        self._box_text = box.text  # before its Changed event: a quit may come first
 
     def _set_busy(self, busy: bool) -> None:
         # The box stays editable while the interviewer thinks; only sending waits.
