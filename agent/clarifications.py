@@ -1,8 +1,9 @@
 """Which of a problem's known facts answers each clarifying question in a candidate's message.
 
-A question is compared with each clarification's question *and* its answer (the answer carries the
-facts a candidate asks about in their own words: "how long until we learn it was fraud" shares little
-with "where do the labels come from" but much with "half arrive within about 30 days"). The questions
+A question is compared with each clarification's question (and the other wordings the note gives for
+it, `asked_as`: the closest counts) *and* its answer (the answer carries the facts a candidate asks
+about in their own words: "how long until we learn it was fraud" shares little with "where do the
+labels come from" but much with "half arrive within about 30 days"). The questions
 of one message are then matched to clarifications one to one, choosing the assignment with the most
 total similarity above the threshold, so that a compound message does not hand the best-matching fact
 to the first question that comes close to it. The blend and the threshold are fitted on the dev split
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.content.schemas import Clarification
 from agent.grading.negation import content_stems
 
 PARAMS_PATH = Path(__file__).with_name("clarification_params.json")
@@ -61,15 +64,37 @@ def word_overlap(asked: Sequence[str], clarifications: Sequence[str]) -> np.ndar
     return np.array(rows, dtype=np.float32).reshape(len(asked), len(clarifications))
 
 
-def similarity(
-    asked: np.ndarray,
-    known_questions: np.ndarray,
-    known_answers: np.ndarray,
-    params: MatchParams,
-    overlap: np.ndarray | None = None,
-) -> np.ndarray:
-    """Blended similarity of each asked question (rows) with each clarification (columns)."""
-    return blend(asked @ known_questions.T, asked @ known_answers.T, params, overlap)
+@dataclass(frozen=True)
+class Similarities:
+    """Per asked question (rows) and clarification (columns): how close the question is to the
+    clarification's closest wording, to its answer, and how many content words they share."""
+
+    to_questions: np.ndarray
+    to_answers: np.ndarray
+    words: np.ndarray
+
+
+def similarities(
+    asked: Sequence[str],
+    asked_vectors: np.ndarray,
+    clarifications: Sequence[Clarification],
+    vectors: Callable[[list[str]], np.ndarray],
+) -> Similarities:
+    """The similarities `blend` scores, for the questions `asked` (embedded as `asked_vectors`) and a
+    problem's clarifications; `vectors` embeds fixed texts (cached by the grader)."""
+    wordings = [[c.question, *c.asked_as] for c in clarifications]
+    flat = [w for ws in wordings for w in ws]
+    to_wordings = asked_vectors @ vectors(flat).T if flat else np.zeros((len(asked), 0))
+    columns, start = [], 0
+    for ws in wordings:
+        columns.append(to_wordings[:, start : start + len(ws)].max(axis=1))
+        start += len(ws)
+    to_questions = np.stack(columns, axis=1) if columns else np.zeros((len(asked), 0))
+    return Similarities(
+        to_questions=to_questions,
+        to_answers=asked_vectors @ vectors([c.answer for c in clarifications]).T,
+        words=word_overlap(asked, [f"{c.question} {c.answer}" for c in clarifications]),
+    )
 
 
 def blend(
@@ -107,16 +132,17 @@ def assign(scores: np.ndarray, threshold: float) -> list[int | None]:
 
 
 def match(
-    asked: np.ndarray,
-    known_questions: np.ndarray,
-    known_answers: np.ndarray,
+    asked: Sequence[str],
+    asked_vectors: np.ndarray,
+    clarifications: Sequence[Clarification],
+    vectors: Callable[[list[str]], np.ndarray],
     params: MatchParams,
-    overlap: np.ndarray | None = None,
 ) -> list[int | None]:
-    """For each asked question (embedding rows), the index of the clarification answering it, or None."""
-    if not len(asked) or not len(known_questions):
+    """For each asked question, the index of the clarification answering it, or None."""
+    if not len(asked) or not clarifications:
         return [None] * min(len(asked), MAX_QUESTIONS)
-    return assign(similarity(asked, known_questions, known_answers, params, overlap), params.threshold)
+    found = similarities(asked, asked_vectors, clarifications, vectors)
+    return assign(blend(found.to_questions, found.to_answers, params, found.words), params.threshold)
 
 
 def learned_facts(turns: Iterable[Mapping[str, object]]) -> list[str]:

@@ -163,6 +163,10 @@ class Clarification(Strict):
     """A question a strong candidate asks up front, and the interviewer's answer."""
 
     question: Question
+    asked_as: list[Question] = Field(
+        default_factory=list,
+        description="other ways a candidate asks for the same fact, in their own words",
+    )
     answer: Text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.clarifications import MAX_QUESTIONS, match, word_overlap
+from agent.clarifications import MAX_QUESTIONS, match
 from agent.context import InterviewContext
 from agent.engines.base import TurnPlan
 from agent.ids import PHASE_MINUTES, PHASE_TITLES, PHASES, WRAP_UP
@@ -116,10 +116,13 @@ def answer_clarifying_questions(ctx: InterviewContext, state: InterviewState) ->
     if not asked:
         return []
     note = ctx.kb.problem_note(state["problem"])
-    known_questions = ctx.grader.statement_vectors([c.question for c in note.clarifications])
-    known_answers = ctx.grader.statement_vectors([c.answer for c in note.clarifications])
-    overlap = word_overlap([q for q, _ in asked], [f"{c.question} {c.answer}" for c in note.clarifications])
-    chosen = match(np.stack([v for _, v in asked]), known_questions, known_answers, ctx.clarify, overlap)
+    chosen = match(
+        [q for q, _ in asked],
+        np.stack([v for _, v in asked]),
+        note.clarifications,
+        ctx.grader.statement_vectors,
+        ctx.clarify,
+    )
     return [
         (question, "" if index is None else note.clarifications[index].answer)
         for (question, _), index in zip(asked, chosen, strict=True)

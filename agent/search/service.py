@@ -62,7 +62,8 @@ def embedding_cache(settings: Settings) -> Path:
 
 def fixed_statements(kb: KnowledgeBase) -> list[str]:
     """Every text the offline grader compares answers with: rubric evidence signals and red flags for
-    every problem and phase, the problems' strong-design statements, and their clarifying questions."""
+    every problem and phase, the problems' strong-design statements, and their clarifications (every
+    wording of the question, and the answer)."""
     from agent.grading.offline import GradingReference
     from agent.ids import PHASES
 
@@ -74,5 +75,5 @@ def fixed_statements(kb: KnowledgeBase) -> list[str]:
                 texts.update(dict.fromkeys([*criterion.evidence, *criterion.red_flags]))
             texts.update(dict.fromkeys(reference.design(problem, phase)))
         clarifications = kb.problem_note(problem).clarifications
-        texts.update(dict.fromkeys(t for c in clarifications for t in (c.question, c.answer)))
+        texts.update(dict.fromkeys(t for c in clarifications for t in (c.question, *c.asked_as, c.answer)))
     return list(texts)

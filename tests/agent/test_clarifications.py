@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from agent.clarifications import MAX_QUESTIONS, assign, load_params
+from agent.clarifications import MAX_QUESTIONS, assign, load_params, similarities
+from agent.content.schemas import Clarification
 from agent.nodes.common import answer_clarifying_questions
 from agent.session import build_context
 from evals.fit_clarifications import DATASET, evaluate, load_messages
@@ -30,25 +31,48 @@ def test_only_the_first_questions_are_answered() -> None:
     assert len(assign(scores, threshold=0.3)) == MAX_QUESTIONS
 
 
+def test_a_question_is_as_close_to_a_clarification_as_its_closest_wording() -> None:
+    axes = {"latency": [1.0, 0.0, 0.0], "before publishing": [0.6, 0.8, 0.0], "volume": [0.0, 0.0, 1.0]}
+
+    def vectors(texts: list[str]) -> np.ndarray:
+        return np.array([axes[next(k for k in axes if k in t)] for t in texts], dtype=np.float32)
+
+    notes = [
+        Clarification(
+            question="What are the latency expectations?",
+            asked_as=["Must it run before publishing, or after?"],
+            answer="Within minutes for most; 200 ms for text at posting (latency).",
+        ),
+        Clarification(question="How much volume do we get?", answer="500M posts a day (volume)."),
+    ]
+    asked = ["Do we block it before publishing?"]
+    found = similarities(asked, vectors(asked), notes, vectors)
+    # The question itself is 0.6 from "latency" and the wording 1.0: the closest counts.
+    assert found.to_questions[0].tolist() == pytest.approx([1.0, 0.0])
+    assert found.to_answers[0].tolist() == pytest.approx([0.6, 0.0])
+    assert found.words.shape == (1, 2)
+
+
 @pytest.fixture(scope="module")
 def messages(toolkit: Any) -> list[Any]:
     return load_messages(toolkit)
 
 
 def test_labelled_questions_get_the_right_fact_on_held_out_messages(messages: list[Any]) -> None:
-    """The held-out test split of evals/clarifications.yaml (81 questions): measured 0.90 accuracy and
-    8.5% wrong facts among the answers given (meaning alone: 0.84 and 13%; the previous greedy
-    question-only matcher: 0.32)."""
+    """The held-out test split of evals/clarifications.yaml (81 questions): measured 0.914 accuracy and
+    7.0% wrong facts among the answers given with the notes' `asked_as` wordings (without them: 0.90
+    and 8.5%; meaning alone: 0.84 and 13%; the previous greedy question-only matcher: 0.32)."""
     score = evaluate(messages, load_params(), "test")
     print(f"test: accuracy {score.accuracy:.3f}, wrong facts {score.wrong_facts:.3f}")
     assert score.questions >= 80
-    assert score.accuracy >= 0.88
-    assert score.wrong_facts <= 0.10
+    assert score.accuracy >= 0.90
+    assert score.wrong_facts <= 0.08
 
 
 def test_whole_held_out_messages_get_their_facts_in_the_interviewers_turn(toolkit: Any) -> None:
     """From the raw message, split into questions by the app itself, as the next turn answers it:
-    measured 64 of the test split's 70 expected facts given, and 4 facts given that nobody asked for."""
+    measured 65 of the test split's 70 expected facts given, and 5 facts given that nobody asked for
+    (64 and 4 before the notes' `asked_as` wordings)."""
     context = build_context(toolkit)
     expected_total = given_right = given_wrong = 0
     for item in yaml.safe_load(DATASET.read_text(encoding="utf-8"))["messages"]:
@@ -66,7 +90,7 @@ def test_whole_held_out_messages_get_their_facts_in_the_interviewers_turn(toolki
         given_wrong += len(given - expected)
     print(f"test: {given_right} of {expected_total} facts given, {given_wrong} wrong")
     assert expected_total >= 65
-    assert given_right >= 0.88 * expected_total
+    assert given_right >= 0.90 * expected_total
     assert given_wrong <= 6
 
 
