@@ -25,6 +25,9 @@ that reverses meaning has that spot in its scope:
   of X", "as opposed to X", ", not X" ("report accuracy rather than PR-AUC" still asserts "reports
   accuracy"); a clause with a bare "instead" reverses what came before it.
 * **Additions** ("also", "as well", "on top of" ...) reject a red flag about doing *only* one thing.
+* **Keeping** ("stays", "we keep", "remains") rejects a red flag about taking something away ("replaces
+  BM25 entirely", "drops items with few interactions") when it names the same thing and the sentence
+  neither takes anything away nor negates anything.
 
 A clause's polarity is the parity of the plain negations that count in it, plus one if a condemnation,
 contrast or addition covers it. A red flag stated positively ("reports accuracy ...") is rejected when
@@ -135,6 +138,17 @@ _INQUIRY = re.compile(
 )
 # Where a red flag's pitfall ends and its context starts, and where its qualifier (the missing good
 # practice: "without a baseline", "with no stated scope") starts.
+# A pitfall of taking something away ("replaces BM25 entirely", "drops items with few interactions")
+# is rejected by a sentence that keeps the same thing ("BM25 stays, since dense vectors blur rare
+# tokens"), unless the sentence also takes something away or negates anything.
+_REMOVAL = re.compile(
+    r"\b(?:replac|drop|remov|abandon|discard|ditch|delet|retir|scrap|throw\w* away|switch\w* off|"
+    r"turn\w* off)\w*"
+)
+_KEEP = re.compile(
+    r"\b(?:stay|stays|stayed|keep|keeps|kept|remain|remains|remained|retain|retains|retained|"
+    r"still (?:runs?|serves?|used|there|in place))\b(?!\s+(?:\w+\s+)?out\b)"
+)
 _QUALIFIER = re.compile(r"\b(?:without|with no|with zero|and never|and ignores?|and forgets?)\b")
 _CONTEXT = re.compile(r"\b(?:that|which|who|where|whose|when|while|until|if|such as|for example|including)\b")
 _EXCLUSIVE = re.compile(r"\b(?:only|alone|entirely|solely|purely|exclusively)\b")
@@ -207,6 +221,7 @@ class _Flag:
     context: tuple[str, ...]  # stems of its circumstances ("that needs real-time context")
     negative: bool  # the pitfall is an absence: "has no fallback", "never asks", "ignores latency"
     exclusive: bool  # the pitfall is doing only one thing: "monitors only CPU"
+    removal: bool  # the pitfall is taking something away: "replaces BM25 entirely"
     inquiry: bool  # the missing good practice is asking: "never asks ..."
     context_negated: bool  # its circumstances hold a negation: "pairs who are not connected"
     practice: tuple[str, ...]  # stems of the missing good practice: "without looking at recall"
@@ -227,6 +242,7 @@ def _flag(red_flag: str) -> _Flag:
         context=tuple(_content(_tokens(core[cut.start() :])) if cut else ()),
         negative=negations % 2 == 1,
         exclusive=bool(_EXCLUSIVE.search(head_text)),
+        removal=negations % 2 == 0 and bool(_REMOVAL.search(head_text)),
         inquiry=negations % 2 == 1 and bool(_ASK.search(head_text)),
         context_negated=cut is not None
         and sum(_is_negator(t) for t in _tokens(core[cut.start() :])) % 2 == 1,
@@ -311,6 +327,14 @@ def rejects(sentence: str, red_flag: str) -> bool:
             if hit is not None:
                 weights[i], matched[i] = weight, hit
                 break
+    if (
+        flag.removal
+        and 2 in weights.values()  # the sentence names what the red flag takes away
+        and _KEEP.search(text)
+        and not _REMOVAL.search(text)
+        and not any(_is_negator(t) for t in tokens)
+    ):
+        return True
     clauses = _spans(tokens, hard_only=False)
     segments = _spans(tokens, hard_only=True)
     unlocated = not weights

@@ -60,6 +60,11 @@ FALLBACK = "Has no fallback when the model or feature store is unavailable."
 RETRIEVAL = "Evaluates the retrieval stage with the ranker's metric without looking at recall."
 UNCONNECTED = "Treats every pair of members who are not connected as a negative example."
 RECOMPUTED = "Recomputes features for training with different code than the serving path."
+BM25 = "Replaces BM25 entirely with an embedding model."
+ALL_AT_ONCE = "Replaces the production model for all users at once."
+FEW_INTERACTIONS = (
+    "Drops items with few interactions as noise, although new items are exactly the ones with few."
+)
 FIRST_MODEL = "Proposes a large transformer or graph neural network as the first model without any baseline."
 
 
@@ -110,6 +115,16 @@ FIRST_MODEL = "Proposes a large transformer or graph neural network as the first
         ("I'd report NDCG at 10 for both the retrieval stage and the ranker.", RETRIEVAL, False),
         ("For negatives I'd randomly pick pairs of users who aren't connected.", UNCONNECTED, False),
         ("I'd train on the feature values logged at serving time, not recomputed ones.", RECOMPUTED, True),
+        # Keeping what a red flag takes away rejects it, unless the sentence also takes something away
+        # or negates the keeping (found on the test case video_search_concise_1, whose "BM25 stays"
+        # was capped as replacing BM25).
+        ("BM25 stays, since dense vectors blur rare tokens: channel names, new slang.", BM25, True),
+        ("We keep BM25 for exact matches and add a dense retriever next to it.", BM25, True),
+        ("We replace BM25 with a dense retriever and keep the old index as a cache.", BM25, False),
+        ("BM25 doesn't stay; the embedding model handles every query.", BM25, False),
+        ("The old model stays on 95% of traffic while the new one gets 5%.", ALL_AT_ONCE, True),
+        ("We keep the popular items and drop the ones with few interactions.", FEW_INTERACTIONS, False),
+        ("I'd keep items with few interactions, since those are the new ones.", FEW_INTERACTIONS, True),
     ],
 )
 def test_rules_beyond_the_fixtures(sentence: str, red_flag: str, rejected: bool) -> None:
