@@ -4,11 +4,11 @@ A question is compared with each clarification's question (and the other wording
 it, `asked_as`: the closest counts) *and* its answer (the answer carries the facts a candidate asks
 about in their own words: "how long until we learn it was fraud" shares little with "where do the
 labels come from" but much with "half arrive within about 30 days"). The questions
-of one message are then matched to clarifications one to one, choosing the assignment with the most
+of one message are then matched to clarifications jointly, choosing the assignment with the most
 total similarity above the threshold, so that a compound message does not hand the best-matching fact
-to the first question that comes close to it. The blend and the threshold are fitted on the dev split
-of `evals/clarifications.yaml` by `python -m evals.fit_clarifications` and live in
-`clarification_params.json`.
+to the first question that comes close to it; a fact may answer two questions at a cost. The blend,
+the contrast, the threshold and that cost are fitted on the dev split of `evals/clarifications.yaml`
+by `python -m evals.fit_clarifications` and live in `clarification_params.json`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,18 @@ class MatchParams(BaseModel):
         ge=0,
         description="weight of the content words the question shares with the clarification (0-1)",
     )
+    contrast: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of the question's mean score on the problem's other clarifications taken off",
+    )
     threshold: float = Field(description="blended similarity a match needs")
+    repeat_cost: float | None = Field(
+        default=None,
+        ge=0,
+        description="what a fact answering a second question of one message costs (null: never twice)",
+    )
     fitted: dict[str, object] = Field(default_factory=dict, description="how and on what it was fitted")
 
 
@@ -101,20 +112,29 @@ def blend(
     to_questions: np.ndarray, to_answers: np.ndarray, params: MatchParams, overlap: np.ndarray | None = None
 ) -> np.ndarray:
     """The one matching score: meaning (similarity to the clarification's question and to its answer)
-    plus the words the two share (`word_overlap`)."""
+    plus the words the two share (`word_overlap`), less a share of how well the question matches the
+    problem's other clarifications on average: a question outside the note ("how many engineers are
+    on the team?") sits moderately close to many facts, while one the note answers stands out."""
     w = params.answer_weight
     blended: np.ndarray = (1 - w) * to_questions + w * to_answers
     if overlap is not None and params.word_weight:
         blended = blended + params.word_weight * overlap
+    columns = blended.shape[1] if blended.ndim == 2 else 0
+    if params.contrast and columns > 1:
+        others = (blended.sum(axis=1, keepdims=True) - blended) / (columns - 1)
+        blended = blended - params.contrast * others
     return blended
 
 
-def assign(scores: np.ndarray, threshold: float) -> list[int | None]:
-    """One-to-one assignment of questions (rows) to clarifications (columns) with the most total
-    similarity above the threshold; None where no clarification answers a question.
+def assign(scores: np.ndarray, threshold: float, repeat_cost: float | None = None) -> list[int | None]:
+    """The assignment of questions (rows) to clarifications (columns) with the most total similarity
+    above the threshold; None where no clarification answers a question.
 
-    Exhaustive over at most MAX_QUESTIONS questions: a few thousand combinations at most, well under
-    a millisecond, and exact where a greedy pass is not.
+    One fact may answer two questions of a message ("how many products, and does each have several
+    photos?"), but each further question it answers costs `repeat_cost` of its similarity, so that a
+    fact close to every question does not crowd out the one another question asked for; None allows
+    no repeats. Exhaustive over at most MAX_QUESTIONS questions: a few thousand combinations at most,
+    well under a millisecond, and exact where a greedy pass is not.
     """
     rows = scores[:MAX_QUESTIONS]
     options = [
@@ -123,9 +143,11 @@ def assign(scores: np.ndarray, threshold: float) -> list[int | None]:
     best: tuple[float, list[int | None]] = (-1.0, [None] * len(rows))
     for choice in itertools.product(*options):
         used = [j for j in choice if j is not None]
-        if len(used) != len(set(used)):
+        repeats = len(used) - len(set(used))
+        if repeats and repeat_cost is None:
             continue
         gain = sum(float(rows[i, j]) - threshold for i, j in enumerate(choice) if j is not None)
+        gain -= repeats * (repeat_cost or 0.0)
         if gain > best[0]:
             best = (gain, list(choice))
     return best[1]
@@ -142,7 +164,21 @@ def match(
     if not len(asked) or not clarifications:
         return [None] * min(len(asked), MAX_QUESTIONS)
     found = similarities(asked, asked_vectors, clarifications, vectors)
-    return assign(blend(found.to_questions, found.to_answers, params, found.words), params.threshold)
+    scores = blend(found.to_questions, found.to_answers, params, found.words)
+    return assign(scores, params.threshold, params.repeat_cost)
+
+
+def by_fact(answers: Sequence[tuple[str, str]]) -> list[tuple[list[str], str]]:
+    """A message's answered questions grouped by the fact that answers them, in the order asked, so
+    that a fact answering two questions is said once; each question without a fact stands alone."""
+    groups: list[tuple[list[str], str]] = []
+    for question, answer in answers:
+        same = next((g for g in groups if answer and g[1] == answer), None)
+        if same is None:
+            groups.append(([question], answer))
+        else:
+            same[0].append(question)
+    return groups
 
 
 def learned_facts(turns: Iterable[Mapping[str, object]]) -> list[str]:

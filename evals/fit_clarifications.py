@@ -4,7 +4,8 @@
 
 Reads `evals/clarifications.yaml` (candidate messages whose questions are labelled with the
 clarification that answers each, or null), grid-searches the blend of question and answer similarity,
-the weight of the words a question shares with a clarification and the threshold on the dev
+the weight of the words a question shares with a clarification, the contrast with the problem's
+other clarifications, the threshold and the cost of one fact answering two questions on the dev
 messages, and writes `agent/clarification_params.json`. The criterion
 counts a right outcome (the right fact, or none where the note has none) as +1 and a wrong fact as -1:
 a wrong fact misleads the candidate, while "state an assumption" for a fact the note has only costs
@@ -14,6 +15,7 @@ a moment (0).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from dataclasses import dataclass
@@ -22,15 +24,18 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from agent.clarifications import PARAMS_PATH, MatchParams, assign, blend, similarities
+from agent.clarifications import MAX_QUESTIONS, PARAMS_PATH, MatchParams, assign, blend, similarities
 from agent.config import Settings
 from agent.session import Toolkit
 
 DATASET = Path(__file__).resolve().parent / "clarifications.yaml"
 WEIGHTS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 WORD_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
-THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(13))
-GRID = (WEIGHTS, WORD_WEIGHTS, THRESHOLDS)
+CONTRASTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+# Low enough for the contrasted scores, which sit below the raw ones.
+THRESHOLDS = tuple(round(0.05 + 0.025 * i, 3) for i in range(19))
+REPEAT_COSTS = (None, 0.2, 0.1, 0.05, 0.0)  # None: one fact never answers two questions of a message
+GRID = (WEIGHTS, WORD_WEIGHTS, CONTRASTS, THRESHOLDS, REPEAT_COSTS)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,8 @@ def evaluate(messages: list[Message], params: MatchParams, split: str) -> Score:
     """Accuracy and wrong-fact rate of a matcher on one split."""
     right = total = given = wrong = 0
     for m in (m for m in messages if m.split == split):
-        chosen = assign(blend(m.to_questions, m.to_answers, params, m.words), params.threshold)
+        scores = blend(m.to_questions, m.to_answers, params, m.words)
+        chosen = assign(scores, params.threshold, params.repeat_cost)
         for got, want in zip(chosen, m.expected, strict=False):
             total += 1
             right += got == want
@@ -91,14 +97,23 @@ def evaluate(messages: list[Message], params: MatchParams, split: str) -> Score:
 
 
 def fit(messages: list[Message]) -> MatchParams:
-    """The blend, word weight and threshold with the best dev utility; among ties (on 82 questions
-    many settings tie), the one whose grid neighbours do best too, so that the choice sits inside a
-    good region rather than on its edge; then higher accuracy."""
-    utility = np.zeros([len(axis) for axis in GRID])
-    accuracy = np.zeros_like(utility)
-    for index in np.ndindex(utility.shape):
-        score = evaluate(messages, _params_at(index), "dev")
-        utility[index], accuracy[index] = round(score.utility, 6), score.accuracy
+    """The matcher with the best dev utility; among ties (many settings tie), the one whose grid
+    neighbours do best too, so that the choice sits inside a good region rather than on its edge;
+    then higher accuracy."""
+    shape = [len(axis) for axis in GRID]
+    right = np.zeros(shape)
+    wrong = np.zeros(shape)
+    dev = [m for m in messages if m.split == "dev"]
+    total = sum(len(m.expected) for m in dev)
+    for m in dev:
+        combos = Combos.of(m)
+        for w, ww, c in np.ndindex(*shape[:3]):
+            scores = blend(m.to_questions, m.to_answers, _params_at((w, ww, c, 0, 0)), m.words)
+            got_right, got_wrong = combos.outcomes(scores[:MAX_QUESTIONS])
+            right[w, ww, c] += got_right
+            wrong[w, ww, c] += got_wrong
+    utility = np.round((right - wrong) / total, 6)
+    accuracy = right / total
     best = max(
         np.ndindex(utility.shape),
         key=lambda i: (utility[i], _neighbourhood(utility, i), accuracy[i]),
@@ -106,11 +121,56 @@ def fit(messages: list[Message]) -> MatchParams:
     return _params_at(best)
 
 
+@dataclass(frozen=True)
+class Combos:
+    """Every way to answer one message's questions (a clarification or none each), in the order
+    `assign` tries them, to score the whole threshold and repeat-cost grid at once."""
+
+    choice: np.ndarray  # combos x questions: a clarification's index, -1 for none
+    repeats: np.ndarray  # combos: questions answered by a fact that answers an earlier one too
+    correct: np.ndarray  # combos: questions given their expected outcome
+    mistaken: np.ndarray  # combos: questions given a fact that is not theirs
+
+    @staticmethod
+    def of(message: Message) -> Combos:
+        """All the combos of a labelled message."""
+        asked, facts = message.to_questions[:MAX_QUESTIONS].shape
+        choice = np.array(list(itertools.product(range(-1, facts), repeat=asked)), dtype=int)
+        chosen = choice >= 0
+        used = [[j for j in row if j >= 0] for row in choice]
+        expected = np.array([-1 if e is None else e for e in message.expected[:asked]])
+        return Combos(
+            choice=choice,
+            repeats=np.array([len(u) - len(set(u)) for u in used]),
+            correct=(choice == expected).sum(axis=1),
+            mistaken=(chosen & (choice != expected)).sum(axis=1),
+        )
+
+    def outcomes(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Right and wrong answers per (threshold, repeat cost) of the grid, as `assign` chooses
+        (argmax takes the first best combo, as `assign` keeps the first)."""
+        chosen = self.choice >= 0
+        rows = np.arange(scores.shape[0])
+        values = np.where(chosen, scores[rows, np.maximum(self.choice, 0)], 0.0)
+        thresholds = np.array(THRESHOLDS)[:, None, None]
+        valid = np.all(~chosen | (values >= thresholds), axis=2)  # thresholds x combos
+        gain = np.where(chosen, values - thresholds, 0.0).sum(axis=2)
+        costs = np.array([np.inf if c is None else c for c in REPEAT_COSTS])[None, :, None]
+        penalty = np.where(self.repeats > 0, costs, 0.0) * np.maximum(self.repeats, 1)  # 1 x costs x combos
+        total = np.where(valid[:, None, :], gain[:, None, :] - penalty, -np.inf)
+        best = np.argmax(total, axis=2)
+        return self.correct[best], self.mistaken[best]
+
+
 def _params_at(index: tuple[int, ...]) -> MatchParams:
     """The matcher at a point of the grid."""
-    weight, words, threshold = index
+    weight, words, contrast, threshold, repeat = index
     return MatchParams(
-        answer_weight=WEIGHTS[weight], word_weight=WORD_WEIGHTS[words], threshold=THRESHOLDS[threshold]
+        answer_weight=WEIGHTS[weight],
+        word_weight=WORD_WEIGHTS[words],
+        contrast=CONTRASTS[contrast],
+        threshold=THRESHOLDS[threshold],
+        repeat_cost=REPEAT_COSTS[repeat],
     )
 
 

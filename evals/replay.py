@@ -74,6 +74,7 @@ def replay_case(
     claims = {(c.phase, c.answer) for c in case.labels.wrong_claims}
     ranked: dict[tuple[str, int], list[str]] = {}
     replies: dict[tuple[str, int], Turn] = {}
+    answers: dict[tuple[str, int], str] = {}
     sent: set[tuple[str, int]] = set()
     dropped = 0
     with tempfile.TemporaryDirectory(prefix="mlsd-eval-") as home:
@@ -105,6 +106,7 @@ def replay_case(
                 reply = next((t for t in new if t["role"] == "interviewer"), None)
                 if reply is not None:
                     replies[(phase, item.answer_index or 0)] = reply
+                    answers[(phase, item.answer_index or 0)] = item.text
             if item.action == "answer" and (phase, item.answer_index) in probes:
                 key = (phase, item.answer_index or 0)
                 candidates, probe = _probe_point(context, interview.values(), phase, asked_before)
@@ -145,7 +147,9 @@ def replay_case(
                 quote=c.quote,
                 heard=(c.phase, c.answer) in sent,
                 reply_kind=_kind(replies.get((c.phase, c.answer))),
-                challenged=challenged(c.quote, replies.get((c.phase, c.answer))),
+                challenged=challenged(
+                    c.quote, replies.get((c.phase, c.answer)), answers.get((c.phase, c.answer), "")
+                ),
             )
             for c in case.labels.wrong_claims
         ],
@@ -178,17 +182,33 @@ def _probe_point(
     return followup_candidates(context, view), probe_state(context, view)
 
 
-def challenged(quote: str, reply: Turn | None) -> bool:
+def challenged(quote: str, reply: Turn | None, answer: str = "") -> bool:
     """The interviewer's reply challenges the labelled claim: a challenge quoting the same words (as
-    its claim, or as one of the two it challenges at once)."""
+    its claim, or as one of the two it challenges at once). A quote cut short ("... ") stands for the
+    rest of its sentence in the `answer`: the candidate sees which sentence is challenged, though
+    the excerpt may stop before the labelled words."""
     if reply is None or reply["kind"] != "challenge":
         return False
     labelled = set(_words(quote))
     for quoted in reply.get("quotes", [reply.get("quote", "")]):
-        said = set(_words(quoted))
+        said = set(_sentence_rest(quoted, answer))
         if said and labelled and len(said & labelled) >= 0.5 * min(len(said), len(labelled)):
             return True
     return False
+
+
+def _sentence_rest(quoted: str, answer: str) -> list[str]:
+    """The words of a quote; for an excerpt ending in "...", the words of the answer's sentence from
+    where the excerpt starts to the sentence's end."""
+    words = _words(quoted)
+    if not quoted.rstrip().endswith("...") or not words:
+        return words
+    for sentence in re.split(r"(?<=[.!?])\s+", answer):
+        said = _words(sentence)
+        for start in range(len(said) - len(words) + 1):
+            if said[start : start + len(words)] == words:
+                return said[start:]
+    return words
 
 
 def _words(text: str) -> list[str]:

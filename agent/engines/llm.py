@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from agent.clarifications import by_fact
 from agent.config import LLMSettings
 from agent.content.schemas import Criterion
 from agent.engines.base import FollowupPick, FollowupRequest, OnToken, TurnPlan, Usage
@@ -120,6 +121,9 @@ def verbatim(quote: str, answer: str) -> str | None:
 
 
 #: Why the interview moves on, told to the model so its transition fits (never "time's up" early).
+#: What the model is told about a question the problem leaves to the candidate.
+_THEIRS = "This is theirs to decide: tell them to state an assumption."
+
 _REASONS = {
     "time": "The previous phase's time is up.",
     "covered": "The candidate covered the previous phase well; time remains.",
@@ -190,14 +194,11 @@ class LLMEngine:
         facts = [f"The problem statement: {plan.problem_prompt}"] if plan.problem_prompt else []
         if plan.reason in _REASONS:
             facts.append(_REASONS[plan.reason])
+        groups = by_fact(plan.answers_to_questions)
         facts += [
-            f"The candidate asked: {untrusted(q)} Answer: {a}" for q, a in plan.answers_to_questions if a
+            f"The candidate asked: {' '.join(untrusted(q) for q in qs)} Answer: {a}" for qs, a in groups if a
         ]
-        facts += [
-            f"The candidate asked: {untrusted(q)} This is theirs to decide: tell them to state an assumption."
-            for q, a in plan.answers_to_questions
-            if not a
-        ]
+        facts += [f"The candidate asked: {untrusted(qs[0])} {_THEIRS}" for qs, a in groups if not a]
         messages = self._interviewer.render(
             phase_title=plan.phase_title,
             problem_title=plan.problem_title,

@@ -9,6 +9,7 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agent.clarifications import by_fact
 from agent.content.loader import validate_model
 from agent.content.schemas import Criterion
 from agent.engines.base import OnToken, TurnPlan, Usage
@@ -76,9 +77,9 @@ def compose_turn(templates: Templates, plan: TurnPlan) -> str:
     """The offline interviewer's message for a plan: the same plan always gives the same words."""
     t, salt = templates, plan.salt
     parts: list[str] = []
-    for question, answer in plan.answers_to_questions:
+    for questions, answer in by_fact(plan.answers_to_questions):
         template = t.clarification_answer if answer else t.clarification_unknown
-        parts.append(template.format(question=question, answer=answer))
+        parts.append(template.format(question='" and "'.join(questions), answer=answer))
     if plan.kind == "opening":
         if plan.problem_prompt:
             parts.insert(0, _pick(t.greeting, salt).format(problem_title=plan.problem_title))

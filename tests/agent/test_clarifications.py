@@ -8,11 +8,21 @@ import numpy as np
 import pytest
 import yaml
 
-from agent.clarifications import MAX_QUESTIONS, assign, load_params, similarities
+from agent.clarifications import MAX_QUESTIONS, assign, by_fact, load_params, similarities
 from agent.content.schemas import Clarification
+from agent.engines.base import TurnPlan
+from agent.engines.offline import compose_turn, load_templates
 from agent.nodes.common import answer_clarifying_questions
 from agent.session import build_context
-from evals.fit_clarifications import DATASET, evaluate, load_messages
+from evals.fit_clarifications import (
+    DATASET,
+    REPEAT_COSTS,
+    THRESHOLDS,
+    Combos,
+    Message,
+    evaluate,
+    load_messages,
+)
 
 
 def test_assignment_is_one_to_one_and_not_greedy() -> None:
@@ -20,6 +30,60 @@ def test_assignment_is_one_to_one_and_not_greedy() -> None:
     # Greedy would give fact 0 to question 0 and leave question 1 unanswered.
     scores = np.array([[0.60, 0.55], [0.58, 0.10]])
     assert assign(scores, threshold=0.3) == [1, 0]
+
+
+def test_one_fact_answers_two_questions_only_when_repeats_are_worth_their_cost() -> None:
+    # "How many products? Does each have several photos?": one fact answers both.
+    scores = np.array([[0.90, 0.20], [0.80, 0.10]])
+    assert assign(scores, threshold=0.3, repeat_cost=0.0) == [0, 0]
+    assert assign(scores, threshold=0.3, repeat_cost=0.6) == [0, None]  # 0.5 above the bar < 0.6
+    assert assign(scores, threshold=0.3) == [0, None]  # never twice
+
+
+def test_a_repeat_does_not_crowd_out_the_fact_another_question_asked_for() -> None:
+    scores = np.array([[0.60, 0.55], [0.58, 0.10]])
+    assert assign(scores, threshold=0.3, repeat_cost=0.1) == [1, 0]
+
+
+def test_a_fact_answering_two_questions_is_said_once() -> None:
+    answers = [("How many products?", "100M."), ("Team size?", ""), ("Several photos each?", "100M.")]
+    assert by_fact(answers) == [
+        (["How many products?", "Several photos each?"], "100M."),
+        (["Team size?"], ""),
+    ]
+
+
+def test_the_offline_interviewer_says_a_fact_answering_two_questions_once() -> None:
+    fact = "About 100M active products with 500M images in total."
+    plan = TurnPlan(
+        kind="followup",
+        phase="clarify_requirements",
+        phase_title="Clarify requirements and business goal",
+        problem_title="Visual search",
+        question="What latency do we have?",
+        answers_to_questions=[("How many products?", fact), ("Several photos each?", fact), ("Team?", "")],
+    )
+    text = compose_turn(load_templates(), plan)
+    assert text.count(fact) == 1
+    assert 'On "How many products?" and "Several photos each?": ' + fact in text
+    assert 'On "Team?": that\'s yours to decide' in text
+
+
+def test_the_fits_grid_chooses_as_assign_does() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        asked, facts = int(rng.integers(1, 4)), int(rng.integers(2, 6))
+        scores = rng.uniform(0.0, 0.8, (asked, facts))
+        expected = [int(e) if e < facts else None for e in rng.integers(0, facts + 1, asked)]
+        message = Message("dev", expected, scores, np.zeros_like(scores), np.zeros_like(scores))
+        right, wrong = Combos.of(message).outcomes(scores)
+        for t, threshold in enumerate(THRESHOLDS):
+            for r, cost in enumerate(REPEAT_COSTS):
+                chosen = assign(scores, threshold, cost)
+                assert right[t, r] == sum(g == e for g, e in zip(chosen, expected, strict=True))
+                assert wrong[t, r] == sum(
+                    g is not None and g != e for g, e in zip(chosen, expected, strict=True)
+                )
 
 
 def test_below_the_threshold_there_is_no_fact() -> None:
@@ -59,20 +123,22 @@ def messages(toolkit: Any) -> list[Any]:
 
 
 def test_labelled_questions_get_the_right_fact_on_held_out_messages(messages: list[Any]) -> None:
-    """The held-out test split of evals/clarifications.yaml (81 questions): measured 0.914 accuracy and
-    7.0% wrong facts among the answers given with the notes' `asked_as` wordings (without them: 0.90
-    and 8.5%; meaning alone: 0.84 and 13%; the previous greedy question-only matcher: 0.32)."""
+    """The held-out test split of evals/clarifications.yaml (132 questions): measured 0.871 accuracy and
+    4.1% wrong facts among the answers given. On the 81 older test questions alone 0.926 and 4.5%; on
+    the 51 added on 2026-12-04, worded from other angles, 0.784 and 3.2% (the matcher of the day before: 0.914
+    and 7.0% on the older, 0.647 and 40% on the newer)."""
     score = evaluate(messages, load_params(), "test")
     print(f"test: accuracy {score.accuracy:.3f}, wrong facts {score.wrong_facts:.3f}")
-    assert score.questions >= 80
-    assert score.accuracy >= 0.90
-    assert score.wrong_facts <= 0.08
+    assert score.questions >= 130
+    assert score.accuracy >= 0.85
+    assert score.wrong_facts <= 0.06
 
 
 def test_whole_held_out_messages_get_their_facts_in_the_interviewers_turn(toolkit: Any) -> None:
     """From the raw message, split into questions by the app itself, as the next turn answers it:
-    measured 65 of the test split's 70 expected facts given, and 5 facts given that nobody asked for
-    (64 and 4 before the notes' `asked_as` wordings)."""
+    measured 83 of the test split's 99 expected facts given, and 4 facts given that nobody asked for
+    (on the 70 of the older messages 62 and 3; the matcher before the added messages gave 65 and 5
+    there). Two questions in one sentence ("do we get X, and if so how much?") count as one here."""
     context = build_context(toolkit)
     expected_total = given_right = given_wrong = 0
     for item in yaml.safe_load(DATASET.read_text(encoding="utf-8"))["messages"]:
@@ -89,8 +155,8 @@ def test_whole_held_out_messages_get_their_facts_in_the_interviewers_turn(toolki
         given_right += len(given & expected)
         given_wrong += len(given - expected)
     print(f"test: {given_right} of {expected_total} facts given, {given_wrong} wrong")
-    assert expected_total >= 65
-    assert given_right >= 0.90 * expected_total
+    assert expected_total >= 95
+    assert given_right >= 0.80 * expected_total
     assert given_wrong <= 6
 
 
