@@ -24,9 +24,18 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from agent.clarifications import MAX_QUESTIONS, PARAMS_PATH, MatchParams, assign, blend, similarities
+from agent.clarifications import (
+    MAX_QUESTIONS,
+    PARAMS_PATH,
+    MatchParams,
+    assign,
+    blend,
+    load_params,
+    similarities,
+)
 from agent.config import Settings
 from agent.session import Toolkit
+from evals.results import ClarificationMetrics
 
 DATASET = Path(__file__).resolve().parent / "clarifications.yaml"
 WEIGHTS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -63,11 +72,18 @@ def load_messages(toolkit: Toolkit, path: Path = DATASET) -> list[Message]:
     """The labelled messages with their similarities under the toolkit's embedding model."""
     vectors = toolkit.grader.statement_vectors
     messages = []
-    for item in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]:
+    for number, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["messages"], 1):
         asked = [q["text"] for q in item["questions"]]
-        found = similarities(
-            asked, vectors(asked), toolkit.kb.problem_note(item["problem"]).clarifications, vectors
-        )
+        if item["problem"] not in toolkit.kb.problems:
+            raise ValueError(f"{path}: message {number} is about {item['problem']!r}, which has no note")
+        clarifications = toolkit.kb.problem_note(item["problem"]).clarifications
+        for q in item["questions"]:
+            if q["expect"] is not None and not 0 <= q["expect"] < len(clarifications):
+                raise ValueError(
+                    f"{path}: message {number} expects clarification {q['expect']} of {item['problem']}, "
+                    f"whose note has {len(clarifications)}; relabel it after adding or removing one"
+                )
+        found = similarities(asked, vectors(asked), clarifications, vectors)
         messages.append(
             Message(
                 split=item["split"],
@@ -94,6 +110,19 @@ def evaluate(messages: list[Message], params: MatchParams, split: str) -> Score:
     if not total:
         return Score(0, float("nan"), 0.0, float("nan"))
     return Score(total, right / total, wrong / given if given else 0.0, (right - wrong) / total)
+
+
+def clarification_metrics(toolkit: Toolkit, path: Path = DATASET) -> dict[str, ClarificationMetrics]:
+    """The committed matcher's accuracy and wrong-fact rate per split, for `mlsd eval` and its gate."""
+    messages = load_messages(toolkit, path)
+    params = load_params()
+    metrics = {}
+    for split in ("dev", "test"):
+        score = evaluate(messages, params, split)
+        metrics[split] = ClarificationMetrics(
+            questions=score.questions, accuracy=score.accuracy, wrong_facts=score.wrong_facts
+        )
+    return metrics
 
 
 def fit(messages: list[Message]) -> MatchParams:

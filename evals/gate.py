@@ -200,6 +200,23 @@ def _compare_metrics(
         regressions,
         improvements,
     )
+    # The clarification matcher is the same code for every engine; a note edit (a reworded fact, a
+    # new asked_as wording) can cost right answers or add wrong facts, so neither may get worse.
+    for split, clarify in now.clarifications.items():
+        then = before.get("clarifications", {}).get(split, {})
+        for name, value, direction in (
+            ("accuracy", clarify.accuracy, +1),
+            ("wrong_facts", clarify.wrong_facts, -1),
+        ):
+            _check(
+                f"clarifications.{split}.{name}",
+                value,
+                then.get(name),
+                0.0,
+                direction,
+                regressions,
+                improvements,
+            )
 
 
 def _check(

@@ -57,6 +57,15 @@ def print_summary(
             else ""
         )
     )
+    if metrics.clarifications:
+        console.print(
+            "clarifying questions answered right: "
+            + ", ".join(
+                f"{split} {_fmt(c.accuracy)} of {c.questions} (wrong facts {_fmt(c.wrong_facts)})"
+                for split, c in metrics.clarifications.items()
+            ),
+            markup=False,
+        )
     by_profile = metrics.adversarial_by_profile
     if by_profile:
         console.print("adversarial max by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in by_profile.items()))
@@ -219,6 +228,16 @@ def write_html(
         _confusion_table(p, m) for p, m in sorted(run.confusion.items(), key=lambda x: PHASES.index(x[0]))
     )
     phase_heads = "".join(f"<th>{p}</th>" for p in PHASES)
+    clarify = (
+        "<p>Clarifying questions answered right: "
+        + "; ".join(
+            f"{split} {_fmt(c.accuracy)} of {c.questions} (wrong facts {_fmt(c.wrong_facts)})"
+            for split, c in metrics.clarifications.items()
+        )
+        + ".</p>"
+        if metrics.clarifications
+        else ""
+    )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mlsd eval: {html.escape(run.engine)}</title>
 <style>
@@ -234,7 +253,9 @@ li.regression {{ color: #b00020; }} li.better {{ color: #1b7a1b; }}
 Knowledge: {html.escape(run.knowledge_dir)}.</p>
 <h2>Agreement with human labels</h2>{_bars(metrics)}
 <p>Adversarial max {_fmt(metrics.adversarial_max)}; phase flow {_fmt(metrics.phase_flow)};
-evidence verbatim {_fmt(metrics.evidence_validity)} of {metrics.evidence_quotes} quotes.</p>
+evidence verbatim {_fmt(metrics.evidence_validity)} of {metrics.evidence_quotes} quotes;
+wrong claims challenged {_fmt(metrics.wrong_claims_challenged)} of {metrics.wrong_claims_heard} heard.</p>
+{clarify}
 <h2>Gate</h2><ul>{gate_items or "<li>nothing changed</li>"}</ul>
 <h2>Per-phase confusion (rows: human level, columns: engine level)</h2>{confusion}
 <h2>Cases (engine score, change against the baseline, human label)</h2>

@@ -135,6 +135,14 @@ class SplitMetrics(_Frozen):
 _SCALARS = frozenset({"qwk", "spearman", "exact", "within_one", "pairwise", "mean_abs_error", "hit_at_1"})
 
 
+class ClarificationMetrics(_Frozen):
+    """How the clarification matcher does on one split of `evals/clarifications.yaml`."""
+
+    questions: int
+    accuracy: float  # right outcomes: the expected fact, or none where the note has none
+    wrong_facts: float  # of the facts given, the share that answer another question
+
+
 class SuiteMetrics(_Frozen):
     """Every metric of a run: per split, then robustness, flow, evidence and cost over all cases."""
 
@@ -152,6 +160,8 @@ class SuiteMetrics(_Frozen):
     evidence_validity: float
     evidence_quotes: int
     usage: dict[str, int | float]
+    # Per split; empty when a run covers only some cases or another dataset.
+    clarifications: dict[str, ClarificationMetrics] = {}
 
     def split(self, name: str) -> SplitMetrics:
         """One split's metrics by name: dev, test or all."""

@@ -16,6 +16,7 @@ from agent.errors import MlsdError
 from agent.session import Toolkit, build_context
 from evals.cassette import Cassette
 from evals.dataset import DATASET_DIR, Case, load_dataset
+from evals.fit_clarifications import clarification_metrics
 from evals.metrics import confusion_by_phase, suite_metrics
 from evals.replay import replay_case
 from evals.results import CaseResult, RunResult
@@ -93,6 +94,12 @@ def run_suite(
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval") as pool:
             results = list(pool.map(one, cases))
+    metrics = suite_metrics(results, options.k)
+    if not options.cases and options.dataset == DATASET_DIR:
+        try:
+            metrics = metrics.model_copy(update={"clarifications": clarification_metrics(toolkit)})
+        except ValueError as exc:
+            raise EvalError(str(exc)) from None
     elapsed = time.perf_counter() - started
     return RunResult(
         engine=options.engine_key,
@@ -102,7 +109,7 @@ def run_suite(
         knowledge_dir=str(settings.knowledge_dir),
         rubrics_dir=str(settings.rubrics_dir),
         cases=results,
-        metrics=suite_metrics(results, options.k),
+        metrics=metrics,
         confusion=confusion_by_phase(results),
         seconds=round(elapsed, 3),
         transcripts_per_s=round(len(results) / elapsed, 2) if elapsed else None,

@@ -166,3 +166,18 @@ def test_the_parameters_file_is_what_the_fit_wrote(messages: list[Any]) -> None:
     assert evaluate(messages, params, "dev").accuracy == pytest.approx(
         params.fitted["dev_accuracy"], abs=1e-3
     )
+
+
+def test_a_label_past_the_notes_clarifications_names_the_file_and_message(
+    toolkit: Any, tmp_path: Any
+) -> None:
+    path = tmp_path / "clarifications.yaml"
+    question = {"text": "How many users?", "expect": 99}
+    item = {"problem": "visual_search", "phase": "clarify_requirements", "split": "dev"}
+    path.write_text(
+        yaml.safe_dump({"messages": [{**item, "message": "How many users?", "questions": [question]}]})
+    )
+    with pytest.raises(
+        ValueError, match=r"clarifications.yaml: message 1 expects clarification 99 .*relabel"
+    ):
+        load_messages(toolkit, path)

@@ -118,6 +118,9 @@ def test_the_offline_suite_matches_its_committed_baseline(home: Path, tmp_path: 
     assert metrics["evidence_validity"] == 1.0 and metrics["phase_flow"] == 1.0
     assert metrics["adversarial_by_profile"]["injection"] <= 2.0
     assert metrics["test"]["within_one"] >= 0.85 and metrics["test"]["spearman"] >= 0.6
+    # The clarification matcher is measured and gated in the same run.
+    assert metrics["clarifications"]["test"]["questions"] >= 130
+    assert metrics["clarifications"]["test"]["accuracy"] >= 0.85
     # Replays are deterministic: the same scores as the committed baseline, case by case.
     baseline = json.loads((REPO / "evals" / "baseline" / "offline.json").read_text())
     for case in run["cases"]:
@@ -125,6 +128,7 @@ def test_the_offline_suite_matches_its_committed_baseline(home: Path, tmp_path: 
     suite = ET.parse(junit).getroot()
     assert suite.tag == "testsuite" and len(suite.findall("testcase")) == len(run["cases"]) + 1
     assert "<svg" in page.read_text() and "confusion" in page.read_text()
+    assert "Clarifying questions answered right: dev" in page.read_text()
 
 
 FILLER = "This is placeholder text that says nothing in particular about the system at all."

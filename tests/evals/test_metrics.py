@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from evals.metrics import agreement, bootstrap_interval, quadratic_weighted_kappa
+from evals.gate import _compare_metrics
+from evals.metrics import agreement, bootstrap_interval, quadratic_weighted_kappa, suite_metrics
+from evals.results import ClarificationMetrics
 
 #: Fewer than the report's 1,000: the properties checked hold at 300, in a third of the time.
 RESAMPLES = 300
@@ -47,3 +51,29 @@ def test_noisier_scores_give_a_lower_interval() -> None:
 def test_one_case_has_no_interval() -> None:
     low, high = bootstrap_interval(_cases(1, 0.5, seed=3), "qwk")
     assert np.isnan(low) and np.isnan(high)
+
+
+def test_the_gate_fails_when_clarifications_get_worse() -> None:
+    """A note edit that costs right answers, or gives more wrong facts, is a regression."""
+    before = {"clarifications": {"test": {"questions": 132, "accuracy": 0.87, "wrong_facts": 0.04}}}
+
+    def compared(accuracy: float, wrong_facts: float) -> tuple[set[str], set[str]]:
+        now = suite_metrics([], 3).model_copy(
+            update={
+                "clarifications": {
+                    "test": ClarificationMetrics(questions=132, accuracy=accuracy, wrong_facts=wrong_facts)
+                }
+            }
+        )
+        regressions: list[dict[str, Any]] = []
+        improvements: list[dict[str, Any]] = []
+        _compare_metrics(now, before, regressions, improvements)
+        return {r["metric"] for r in regressions}, {i["metric"] for i in improvements}
+
+    assert compared(0.87, 0.04) == (set(), set())
+    assert compared(0.86, 0.04)[0] == {"clarifications.test.accuracy"}
+    assert compared(0.87, 0.05)[0] == {"clarifications.test.wrong_facts"}
+    assert compared(0.90, 0.02) == (
+        set(),
+        {"clarifications.test.accuracy", "clarifications.test.wrong_facts"},
+    )
