@@ -168,7 +168,8 @@ def _explain_phase(report: ShownReport, kb: KnowledgeBase, problem: str, phase: 
 
 def criterion_signals(kb: KnowledgeBase, problem: str, phase: str, criterion: Criterion) -> list[str]:
     """The statements an answer is matched against for `criterion`: the problem's strong-design
-    statements for the phase that are closest to it (by shared words), then its rubric evidence."""
+    statements for the phase that are closest to it (by shared words), then the problem overlay's
+    evidence for it, then its rubric evidence."""
     rubric = kb.rubric_for(problem, phase)
     words = [[set(content_stems(e)) for e in c.evidence] for c in rubric]
     mine = next(i for i, c in enumerate(rubric) if c.id == criterion.id)
@@ -180,7 +181,7 @@ def criterion_signals(kb: KnowledgeBase, problem: str, phase: str, criterion: Cr
         closeness = [max((len(stems & e) for e in evidence), default=0) for evidence in words]
         if closeness.index(max(closeness)) == mine:  # its owner, as the grader gives it one
             design.append(statement)
-    return [*design, *criterion.evidence]
+    return [*design, *criterion.problem_evidence, *criterion.evidence]
 
 
 def matched_signals(

@@ -7,6 +7,7 @@ field at fault; the loader never returns half-valid content.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -147,6 +148,14 @@ class KnowledgeBase:
                 else c
                 for c in criteria
             ]
+            # The problem's own evidence for a generic criterion: the phase rubric says what strong
+            # practice is in general, the overlay how it sounds on this problem.
+            criteria = [
+                c.model_copy(update={"problem_evidence": list(phase_overlay.evidence[c.id])})
+                if c.id in phase_overlay.evidence
+                else c
+                for c in criteria
+            ]
             criteria.extend(phase_overlay.add)
         total = sum(c.weight for c in criteria)
         return [c.model_copy(update={"weight": c.weight / total}) for c in criteria]
@@ -258,6 +267,7 @@ def load_knowledge_base(knowledge_dir: Path, rubrics_dir: Path) -> KnowledgeBase
         rubric = _load_yaml_model(path, PhaseRubric)
         if rubric.phase != path.stem:
             raise ContentError(path, "phase", f"{rubric.phase!r} does not match the file name {path.stem!r}")
+        _no_problem_evidence(path, "criteria", rubric.criteria)
         rubrics[rubric.phase] = rubric
     _expect_all(rubric_folder, rubrics, PHASES, "phase rubric")
 
@@ -290,8 +300,22 @@ def _expect_all(folder: Path, found: dict[str, Any], expected: tuple[str, ...], 
         raise ContentError(folder, None, f"missing {what} file(s) for: {', '.join(missing)}")
 
 
+def _no_problem_evidence(path: Path, where: str, criteria: Sequence[Criterion]) -> None:
+    """`problem_evidence` comes from an overlay's `evidence`; written into a criterion it would be
+    matched at the wrong bar, so the file is refused."""
+    for i, criterion in enumerate(criteria):
+        if criterion.problem_evidence:
+            raise ContentError(
+                path,
+                f"{where}.{i}.problem_evidence",
+                "set by problem overlays: list these under rubrics/problems/<problem>.yaml "
+                "phases.<phase>.evidence.<criterion>, or as this criterion's evidence",
+            )
+
+
 def _check_overlay(path: Path, overlay: ProblemOverlay, rubrics: dict[str, PhaseRubric]) -> None:
     for phase, phase_overlay in overlay.phases.items():
+        _no_problem_evidence(path, f"phases.{phase}.add", phase_overlay.add)
         base_ids = {c.id for c in rubrics[phase].criteria}
         for criterion_id in phase_overlay.reweight:
             if criterion_id not in base_ids:
@@ -299,6 +323,13 @@ def _check_overlay(path: Path, overlay: ProblemOverlay, rubrics: dict[str, Phase
                     path,
                     f"phases.{phase}.reweight.{criterion_id}",
                     f"no such criterion in the {phase} rubric",
+                )
+        for criterion_id in phase_overlay.evidence:
+            if criterion_id not in base_ids:
+                raise ContentError(
+                    path,
+                    f"phases.{phase}.evidence.{criterion_id}",
+                    f"no such criterion in the {phase} rubric (an added criterion lists its own evidence)",
                 )
         for i, criterion in enumerate(phase_overlay.add):
             if criterion.id in base_ids:

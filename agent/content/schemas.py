@@ -224,6 +224,10 @@ class Criterion(Strict):
     description: Text
     levels: dict[int, Text] = Field(description="what an answer at each level 1-4 looks like")
     evidence: list[Text] = Field(min_length=3, description="statements a grader looks for")
+    problem_evidence: list[Text] = Field(
+        default_factory=list,
+        description="set from a problem overlay's `evidence`: how strong practice sounds on the problem",
+    )
     red_flags: list[Text] = Field(min_length=1)
     claim_cues: dict[Text, list[Text]] = Field(
         default_factory=dict,
@@ -275,11 +279,17 @@ class PhaseOverlay(Strict):
 
     add: list[Criterion] = Field(default_factory=list)
     reweight: dict[Slug, float] = Field(default_factory=dict)
+    evidence: dict[Slug, list[Text]] = Field(
+        default_factory=dict,
+        description="per criterion of the phase rubric, what strong practice sounds like on this problem",
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> PhaseOverlay:
-        if not self.add and not self.reweight:
-            raise ValueError("an overlay must add or re-weight at least one criterion")
+        if not self.add and not self.reweight and not self.evidence:
+            raise ValueError("an overlay must add, re-weight or give evidence for at least one criterion")
+        if any(not statements for statements in self.evidence.values()):
+            raise ValueError("evidence: every criterion listed needs at least one statement")
         if any(w <= 0 or w > 1 for w in self.reweight.values()):
             raise ValueError("re-weighted criteria need a weight in (0, 1]")
         return self

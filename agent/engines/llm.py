@@ -79,7 +79,7 @@ def render_rubric(criteria: Sequence[Criterion]) -> str:
     blocks = []
     for c in criteria:
         levels = "\n".join(f"    {level}: {text}" for level, text in sorted(c.levels.items()))
-        evidence = "\n".join(f"    - {e}" for e in c.evidence)
+        evidence = "\n".join(f"    - {e}" for e in (*c.evidence, *c.problem_evidence))
         flags = "\n".join(f"    - {r}" for r in c.red_flags)
         blocks.append(
             f"- id: {c.id} (weight {c.weight:.2f})\n  {c.title}: {c.description}\n  levels:\n{levels}\n"

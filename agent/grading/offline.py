@@ -309,7 +309,9 @@ class OfflineGrader:
     ) -> AnswerFeatures:
         """Per criterion, the scorer's features for this answer (what `python -m evals.fit` fits on)."""
         # Keyed by the criteria's content: a test or a coach's edit may change a rubric in place.
-        rubric = tuple(repr((c.id, c.evidence, c.red_flags, c.claim_cues)) for c in criteria)
+        rubric = tuple(
+            repr((c.id, c.evidence, c.problem_evidence, c.red_flags, c.claim_cues)) for c in criteria
+        )
         key = (problem, phase, rubric, answer)
         if key not in self._features:
             if len(self._features) >= 16:
@@ -324,7 +326,7 @@ class OfflineGrader:
         the problem's strong-design statements for the phase that are closest to that criterion."""
         key = (problem, phase, rubric)
         if key not in self._signals:
-            signals = [tuple(c.evidence) for c in criteria]
+            signals = [(*c.evidence, *c.problem_evidence) for c in criteria]
             design = self.reference.design(problem, phase)
             if design and criteria:
                 # Each strong-design statement joins the criterion (`design_owners` of them) whose

@@ -72,7 +72,9 @@ def fixed_statements(kb: KnowledgeBase) -> list[str]:
     for problem in kb.problems:
         for phase in PHASES:
             for criterion in kb.rubric_for(problem, phase):
-                texts.update(dict.fromkeys([*criterion.evidence, *criterion.red_flags]))
+                texts.update(
+                    dict.fromkeys([*criterion.evidence, *criterion.problem_evidence, *criterion.red_flags])
+                )
             texts.update(dict.fromkeys(reference.design(problem, phase)))
         clarifications = kb.problem_note(problem).clarifications
         texts.update(dict.fromkeys(t for c in clarifications for t in (c.question, *c.asked_as, c.answer)))

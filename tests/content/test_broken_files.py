@@ -161,6 +161,31 @@ CASES: list[tuple[str, Callable[[Path], None], str, str]] = [
         "phases.evaluation.reweight.no_such_criterion: no such criterion in the evaluation rubric",
     ),
     (
+        "overlay gives evidence for an unknown criterion",
+        _write(
+            "rubrics/problems/visual_search.yaml",
+            b"problem: visual_search\nphases:\n  evaluation:\n    evidence:\n      no_such_criterion:\n"
+            b"        - Recall at 10 on real phone photos matched to their products by hand.\n",
+        ),
+        "rubrics/problems/visual_search.yaml",
+        "phases.evaluation.evidence.no_such_criterion: no such criterion in the evaluation rubric",
+    ),
+    (
+        "phase rubric sets the overlays' problem evidence",
+        _edit(EVAL, _sub(r"^(    red_flags:)", "    problem_evidence: [Recall at 10.]\n\\g<1>")),
+        EVAL,
+        "criteria.0.problem_evidence: set by problem overlays",
+    ),
+    (
+        "overlay gives an empty evidence list",
+        _write(
+            "rubrics/problems/visual_search.yaml",
+            b"problem: visual_search\nphases:\n  evaluation:\n    evidence:\n      offline_metrics: []\n",
+        ),
+        "rubrics/problems/visual_search.yaml",
+        "every criterion listed needs at least one statement",
+    ),
+    (
         "overlay for an unknown problem",
         _write(
             "rubrics/problems/music_streaming.yaml",
