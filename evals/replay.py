@@ -21,6 +21,7 @@ from typing import Any
 from agent.context import InterviewContext
 from agent.engines.base import Engine
 from agent.followups import Candidate
+from agent.grading.sentences import split_sentences
 from agent.ids import PHASE_MINUTES, PHASES, WRAP_UP, Length
 from agent.nodes.conversation import followup_candidates, probe_state
 from agent.policy import FollowupWeights, ProbeState, rank_followups
@@ -203,8 +204,9 @@ def _sentence_rest(quoted: str, answer: str) -> list[str]:
     words = _words(quoted)
     if not quoted.rstrip().endswith("...") or not words:
         return words
-    for sentence in re.split(r"(?<=[.!?])\s+", answer):
-        said = _words(sentence)
+    # The grader's own split: the excerpt was cut from one of these sentences.
+    for sentence in split_sentences(answer):
+        said = _words(sentence.text)
         for start in range(len(said) - len(words) + 1):
             if said[start : start + len(words)] == words:
                 return said[start:]

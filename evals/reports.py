@@ -30,6 +30,14 @@ def _cell(split: SplitMetrics, name: str) -> str:
     return f"{value} ({interval[0]:.2f}-{interval[1]:.2f})" if interval else value
 
 
+def _clarifications(metrics: SuiteMetrics) -> list[str]:
+    """Per split, the clarification matcher's right outcomes and wrong facts, for both reports."""
+    return [
+        f"{split} {_fmt(c.accuracy)} of {c.questions} (wrong facts {_fmt(c.wrong_facts)})"
+        for split, c in metrics.clarifications.items()
+    ]
+
+
 def print_summary(
     console: Console, run: RunResult, gate: dict[str, Any] | None, baseline_written: bool = False
 ) -> None:
@@ -59,12 +67,7 @@ def print_summary(
     )
     if metrics.clarifications:
         console.print(
-            "clarifying questions answered right: "
-            + ", ".join(
-                f"{split} {_fmt(c.accuracy)} of {c.questions} (wrong facts {_fmt(c.wrong_facts)})"
-                for split, c in metrics.clarifications.items()
-            ),
-            markup=False,
+            "clarifying questions answered right: " + ", ".join(_clarifications(metrics)), markup=False
         )
     by_profile = metrics.adversarial_by_profile
     if by_profile:
@@ -229,12 +232,7 @@ def write_html(
     )
     phase_heads = "".join(f"<th>{p}</th>" for p in PHASES)
     clarify = (
-        "<p>Clarifying questions answered right: "
-        + "; ".join(
-            f"{split} {_fmt(c.accuracy)} of {c.questions} (wrong facts {_fmt(c.wrong_facts)})"
-            for split, c in metrics.clarifications.items()
-        )
-        + ".</p>"
+        f"<p>Clarifying questions answered right: {'; '.join(_clarifications(metrics))}.</p>"
         if metrics.clarifications
         else ""
     )

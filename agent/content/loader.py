@@ -19,6 +19,7 @@ from agent.content.applicability import fits
 from agent.content.schemas import (
     Criterion,
     PhaseNote,
+    PhaseOverlay,
     PhaseRubric,
     ProblemNote,
     ProblemOverlay,
@@ -142,23 +143,21 @@ class KnowledgeBase:
         overlay = self.overlays.get(problem)
         phase_overlay = overlay.phases.get(phase) if overlay else None
         if phase_overlay is not None:
-            criteria = [
-                c.model_copy(update={"weight": phase_overlay.reweight[c.id]})
-                if c.id in phase_overlay.reweight
-                else c
-                for c in criteria
-            ]
-            # The problem's own evidence for a generic criterion: the phase rubric says what strong
-            # practice is in general, the overlay how it sounds on this problem.
-            criteria = [
-                c.model_copy(update={"problem_evidence": list(phase_overlay.evidence[c.id])})
-                if c.id in phase_overlay.evidence
-                else c
-                for c in criteria
-            ]
+            criteria = [_overlaid(c, phase_overlay) for c in criteria]
             criteria.extend(phase_overlay.add)
         total = sum(c.weight for c in criteria)
         return [c.model_copy(update={"weight": c.weight / total}) for c in criteria]
+
+
+def _overlaid(criterion: Criterion, overlay: PhaseOverlay) -> Criterion:
+    """A phase rubric's criterion with the problem's new weight and its own evidence for it: the
+    phase rubric says what strong practice is in general, the overlay how it sounds on this problem."""
+    update: dict[str, Any] = {}
+    if criterion.id in overlay.reweight:
+        update["weight"] = overlay.reweight[criterion.id]
+    if criterion.id in overlay.evidence:
+        update["problem_evidence"] = list(overlay.evidence[criterion.id])
+    return criterion.model_copy(update=update) if update else criterion
 
 
 def split_sections(body: str) -> dict[str, str]:
