@@ -34,6 +34,7 @@ from agent.clarifications import (
     similarities,
 )
 from agent.config import Settings
+from agent.errors import ContentError
 from agent.session import Toolkit
 from evals.results import ClarificationMetrics
 
@@ -72,16 +73,18 @@ def load_messages(toolkit: Toolkit, path: Path = DATASET) -> list[Message]:
     """The labelled messages with their similarities under the toolkit's embedding model."""
     vectors = toolkit.grader.statement_vectors
     messages = []
-    for number, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["messages"], 1):
+    for i, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]):
         asked = [q["text"] for q in item["questions"]]
         if item["problem"] not in toolkit.kb.problems:
-            raise ValueError(f"{path}: message {number} is about {item['problem']!r}, which has no note")
+            raise ContentError(path, f"messages.{i}.problem", f"{item['problem']!r} has no problem note")
         clarifications = toolkit.kb.problem_note(item["problem"]).clarifications
-        for q in item["questions"]:
+        for j, q in enumerate(item["questions"]):
             if q["expect"] is not None and not 0 <= q["expect"] < len(clarifications):
-                raise ValueError(
-                    f"{path}: message {number} expects clarification {q['expect']} of {item['problem']}, "
-                    f"whose note has {len(clarifications)}; relabel it after adding or removing one"
+                raise ContentError(
+                    path,
+                    f"messages.{i}.questions.{j}.expect",
+                    f"clarification {q['expect']} of {item['problem']}, whose note has "
+                    f"{len(clarifications)}; relabel it after adding or removing one",
                 )
         found = similarities(asked, vectors(asked), clarifications, vectors)
         messages.append(

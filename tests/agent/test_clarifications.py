@@ -12,6 +12,7 @@ from agent.clarifications import MAX_QUESTIONS, assign, by_fact, load_params, si
 from agent.content.schemas import Clarification
 from agent.engines.base import TurnPlan
 from agent.engines.offline import compose_turn, load_templates
+from agent.errors import ContentError
 from agent.nodes.common import answer_clarifying_questions
 from agent.session import build_context
 from evals.fit_clarifications import (
@@ -177,7 +178,7 @@ def test_a_label_past_the_notes_clarifications_names_the_file_and_message(
     path.write_text(
         yaml.safe_dump({"messages": [{**item, "message": "How many users?", "questions": [question]}]})
     )
-    with pytest.raises(
-        ValueError, match=r"clarifications.yaml: message 1 expects clarification 99 .*relabel"
-    ):
+    where = r"clarifications.yaml: messages.0.questions.0.expect: clarification 99 .*relabel"
+    with pytest.raises(ContentError, match=where) as raised:
         load_messages(toolkit, path)
+    assert raised.value.exit_code == 2  # a bad input file, as SPEC says
