@@ -233,7 +233,7 @@ class Criterion(Strict):
         default_factory=dict,
         description=(
             "per red flag, regular expressions (case-insensitive) for the usual wordings of it that"
-            " meaning alone misses; a sentence matching one and not rejecting the pitfall is challenged"
+            " meaning alone misses; a sentence matching one and not rejecting the pitfall states the red flag"
         ),
     )
     topics: list[TopicRef] = Field(default_factory=list, description="topics this criterion covers")

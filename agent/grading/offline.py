@@ -175,6 +175,7 @@ class CriterionFeatures:
     reference: float  # share of the problem's strong-design statements for the phase covered
     signals: int  # statements matched against: the rubric's evidence and the strong design's share
     supporting: tuple[int, ...]  # usable-sentence indices, best first
+    quotes: tuple[str, ...]  # per supporting sentence, the sentence or the clause of it that is evidence
     kinds: tuple[str, ...]  # kinds of substance in the supporting sentences
     red_flag: str | None  # the red flag the answer asserts, if any (it caps the criterion)
     red_sentence: int | None
@@ -368,35 +369,39 @@ class OfflineGrader:
         rows = self._sentence_rows(usable)
         starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
         spans = np.concatenate(rows)
+        # The text of each row: the sentence, then its clauses (as `_sentence_rows` embedded them).
+        excerpts = [
+            t for s in usable for t in (s.text, *(s.text[b:e].strip() for b, e in clause_spans(s.text)))
+        ]
         answer_level = (
             min(named, self.params.specifics_cap) / self.params.specifics_cap,
             self._reference_share(problem, phase, spans),
         )
-        # Per criterion: statements x sentences, the best similarity over each sentence's spans.
+        # Per criterion: statements x spans (each sentence and its clauses), kept only where the span
+        # is evidence for that criterion.
         signals = self._signals_for(phase, criteria, problem, rubric)
-        evidence = [
-            np.maximum.reduceat(self.statement_vectors(statements) @ spans.T, starts, axis=1)
-            for statements in signals
-        ]
-        allowed = self._attribution(evidence)
+        by_span = [self.statement_vectors(statements) @ spans.T for statements in signals]
+        allowed = self._attribution(by_span, self._units(usable, starts, len(excerpts)))
         found = []
-        for criterion, sims, mask in zip(criteria, evidence, allowed, strict=True):
+        for criterion, sims, mask in zip(criteria, by_span, allowed, strict=True):
             red = np.maximum.reduceat(self.statement_vectors(criterion.red_flags) @ spans.T, starts, axis=1)
-            found.append(self._criterion_features(criterion, sims * mask, red, usable, asking, answer_level))
+            evidence = _SpanEvidence(sims * mask, mask[0] > 0, starts, excerpts)
+            found.append(self._criterion_features(criterion, evidence, red, usable, asking, answer_level))
         return AnswerFeatures(usable, found, frozenset(flags))
 
     def _cued_claim(
         self, criterion: Criterion, red: np.ndarray, usable: list[Sentence]
     ) -> tuple[tuple[float, str, int], int] | None:
         """A red flag stated in one of its usual wordings (the rubric's `claim_cues`) that meaning
-        alone missed, and where in its sentence the claim starts: challenged, never capped (its
-        similarity stays below the cap's bar)."""
+        alone missed, and where in its sentence the claim starts. It counts as stated at the cap's
+        bar: a coach wrote the cue as a way of asserting the pitfall, and the clause was read for a
+        rejection, so it caps the criterion and is challenged like any stated red flag."""
         for i, sentence in enumerate(usable):
             stated = None if sentence.question else stated_by_cue(criterion, sentence.text)
             if stated is not None:
                 statement, at = stated
                 sim = float(red[criterion.red_flags.index(statement)][i])
-                return (min(sim, self.params.red_flag - 0.01), statement, i), at
+                return (max(sim, self.params.red_flag), statement, i), at
         return None
 
     def _reference_share(self, problem: str | None, phase: str, spans: np.ndarray) -> float:
@@ -407,27 +412,46 @@ class OfflineGrader:
         best = (self.statement_vectors(design) @ spans.T).max(axis=1)
         return float((best >= self.params.reference_match).mean())
 
-    def _attribution(self, evidence: list[np.ndarray]) -> list[np.ndarray]:
-        """Masks (criteria x sentences) keeping each sentence as evidence for at most two criteria:
-        the ones it matches best. A sentence close to everything is not evidence for everything."""
-        best = np.stack([sims.max(axis=0) for sims in evidence])  # criteria x sentences
+    def _units(self, usable: list[Sentence], starts: np.ndarray, rows: int) -> list[tuple[range, int]]:
+        """The groups of spans that are evidence for the same criteria, and for how many: each span
+        of a sentence on its own, for up to `max_criteria_per_sentence`; a list-like sentence's
+        spans together, for one. A list of terms cut at its commas is not a row of claims: a list
+        of features is evidence of feature design, and keyword stuffing must not earn a criterion
+        per comma (dev QWK 0.840 -> 0.847, the stuffing cases' phase maxima 1.55 -> 1.30)."""
         keep = max(1, self.params.max_criteria_per_sentence)
-        order = np.argsort(-best, axis=0)
+        ends = [*starts[1:], rows]
+        units: list[tuple[range, int]] = []
+        for sentence, begin, end in zip(usable, starts, ends, strict=True):
+            if sentence.list_like:
+                units.append((range(int(begin), int(end)), 1))
+            else:
+                units.extend((range(i, i + 1), keep) for i in range(int(begin), int(end)))
+        return units
+
+    def _attribution(self, evidence: list[np.ndarray], units: list[tuple[range, int]]) -> list[np.ndarray]:
+        """Masks (criteria x spans) keeping each unit of spans (a sentence, one of its clauses, or a
+        whole list) as evidence for at most its number of criteria, the ones it matches best. A
+        sentence close to everything is not evidence for everything, but a dense one ("a calibrated
+        fraud probability, then a decision layer by expected cost") can make a point for each
+        criterion in its own clause, and that clause is then what is quoted."""
+        best = np.stack([sims.max(axis=0) for sims in evidence])  # criteria x spans
         mask = np.zeros_like(best)
-        for sentence in range(best.shape[1]):
-            mask[order[:keep, sentence], sentence] = 1.0
+        for unit, keep in units:
+            order = np.argsort(-best[:, unit.start : unit.stop].max(axis=1))
+            mask[order[:keep], unit.start : unit.stop] = 1.0
         return [np.broadcast_to(mask[i], sims.shape) for i, sims in enumerate(evidence)]
 
     def _criterion_features(
         self,
         criterion: Criterion,
-        sims: np.ndarray,
+        evidence: _SpanEvidence,
         red: np.ndarray,
         usable: list[Sentence],
         asking: bool,
         answer_level: tuple[float, float],
     ) -> CriterionFeatures:
         p = self.params
+        sims = evidence.per_sentence
         per_statement = sims.max(axis=1)
         best_sentence = sims.argmax(axis=1)
         covered = [(float(per_statement[i]), int(best_sentence[i])) for i in range(len(per_statement))]
@@ -437,6 +461,7 @@ class OfflineGrader:
         bars = [p.match if i < len(criterion.evidence) else p.reference_match for i in range(len(covered))]
         covered = [c for c, bar in zip(covered, bars, strict=True) if c[0] >= bar]
         supporting = tuple(dict.fromkeys(i for _, i in sorted(covered, reverse=True)))
+        quotes = tuple(evidence.excerpt(i) for i in supporting)
         kinds = tuple(
             sorted(
                 {
@@ -462,7 +487,8 @@ class OfflineGrader:
             if not rejects(usable[i].text, statement):
                 suspect = (float(row[i]), statement, i)
         suspect_at = 0
-        if suspect is None and (cued := self._cued_claim(criterion, red, usable)) is not None:
+        stated = suspect is not None and suspect[0] >= p.red_flag
+        if not stated and (cued := self._cued_claim(criterion, red, usable)) is not None:
             suspect, suspect_at = cued
         red_flag, red_sentence = None, None
         if suspect is not None and suspect[0] >= p.red_flag:
@@ -482,6 +508,7 @@ class OfflineGrader:
             reference=answer_level[1],
             signals=len(sims),
             supporting=supporting,
+            quotes=quotes,
             kinds=kinds,
             red_flag=red_flag,
             red_sentence=red_sentence,
@@ -549,7 +576,7 @@ class OfflineGrader:
         caps = [f"red flag: the answer {_lower_first(f.red_flag)}"] if f.red_flag else []
         caps += [why for flag, why in CAPPING_FLAGS.items() if flag in answer.flags]
         score = capped(score, caps)
-        quotes = [usable[i].text for i in f.supporting[: self.params.max_quotes]]
+        quotes = list(f.quotes[: self.params.max_quotes])
         if f.red_sentence is not None and usable[f.red_sentence].text not in quotes:
             quotes = [*quotes, usable[f.red_sentence].text][: self.params.max_quotes]
         detail = f"with {', '.join(f.kinds)}" if f.kinds else "without a number, a reason or a trade-off"
@@ -561,7 +588,33 @@ class OfflineGrader:
 
 
 def _nothing(criterion: str) -> CriterionFeatures:
-    return CriterionFeatures(criterion, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, (), (), None, None)
+    return CriterionFeatures(criterion, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, (), (), (), None, None)
+
+
+@dataclass(frozen=True)
+class _SpanEvidence:
+    """One criterion's similarities to an answer's spans (statements x spans, zero where the span is
+    not evidence for it), which spans are, where each sentence's spans start and each span's text."""
+
+    sims: np.ndarray
+    allowed: np.ndarray
+    starts: np.ndarray
+    excerpts: list[str]
+
+    @property
+    def per_sentence(self) -> np.ndarray:
+        """Statements x sentences: the best similarity over each sentence's spans."""
+        return np.maximum.reduceat(self.sims, self.starts, axis=1)
+
+    def excerpt(self, sentence: int) -> str:
+        """What to quote of a sentence: the whole of it when it is evidence for the criterion, else
+        its clause that matches the criterion best (a sentence is quoted whole under at most two)."""
+        begin = int(self.starts[sentence])
+        if self.allowed[begin]:
+            return self.excerpts[begin]
+        end = int(self.starts[sentence + 1]) if sentence + 1 < len(self.starts) else self.sims.shape[1]
+        best = begin + 1 + int(np.argmax(self.sims[:, begin + 1 : end].max(axis=0)))
+        return self.excerpts[best]
 
 
 def _lower_first(text: str | None) -> str:

@@ -243,19 +243,34 @@ def test_excerpt_is_short_and_sanitised() -> None:
 
 
 def test_a_claim_near_a_red_flag_is_challenged_without_capping_the_grade(toolkit: Any) -> None:
-    # Close to "Picks the model with the higher AUC without checking calibration" (similarity about
-    # 0.63): above the challenge bar, below the cap's, so the interviewer asks but the grade is not held.
-    answer = "Offline I'd use AUC on a held-out set, since higher AUC means a better model."
-    criteria = toolkit.kb.rubric_for("ad_click_prediction", "evaluation")
+    # Close to "Ignores latency for a system that answers users in real time." (similarity about
+    # 0.63) in no cued wording: above the challenge bar, below the cap's, so the interviewer asks
+    # but the grade is not held.
+    answer = "Everything is precomputed overnight, so latency is not something we have to think about."
+    criteria = toolkit.kb.rubric_for("news_feed_ranking", "deployment_serving")
     grader = toolkit.grader
     assert grader.params.challenge < grader.params.red_flag
-    features = grader.features("evaluation", criteria, answer, "ad_click_prediction")
+    features = grader.features("deployment_serving", criteria, answer, "news_feed_ranking")
     claims = policy.asserted_claims(criteria, features)
     assert [c.quote for c in claims][:1] == [answer.rstrip(".")]
-    assert "AUC" in claims[0].statement
+    assert "latency" in claims[0].statement
     assert all(f.red_flag is None for f in features.criteria)
-    grade = grader.grade("evaluation", criteria, answer, "ad_click_prediction")
+    grade = grader.grade("deployment_serving", criteria, answer, "news_feed_ranking")
     assert not any("red flag" in c.rationale for c in grade.criteria)
+
+
+def test_a_claim_in_a_cued_wording_is_challenged_and_caps_the_grade(toolkit: Any) -> None:
+    # Meaning alone puts it below the cap's bar; the rubric's cue for "higher AUC means ..." states
+    # the pitfall in so many words, so it counts as stated.
+    answer = "Offline I'd use AUC on a held-out set, since higher AUC means a better model."
+    criteria = toolkit.kb.rubric_for("ad_click_prediction", "evaluation")
+    features = toolkit.grader.features("evaluation", criteria, answer, "ad_click_prediction")
+    claims = policy.asserted_claims(criteria, features)
+    assert [c.quote for c in claims][:1] == ["since higher AUC means a better model"]
+    assert "AUC" in claims[0].statement
+    grade = toolkit.grader.grade("evaluation", criteria, answer, "ad_click_prediction")
+    capped = [c for c in grade.criteria if "red flag" in c.rationale]
+    assert capped and all(c.score is not None and c.score <= 2.0 for c in capped)
 
 
 def test_a_rejected_red_flag_is_not_challenged(toolkit: Any) -> None:

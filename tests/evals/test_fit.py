@@ -12,7 +12,7 @@ from agent.grading.scale import aggregate_phase, load_calibration, phase_score, 
 from agent.ids import PHASES
 from agent.search.embedding import Embedder
 from evals.dataset import DATASET_DIR, load_dataset
-from evals.fit import calibrated_scores, phase_rows, phase_scores
+from evals.fit import PhaseRows, calibrated_scores, cross_validated_qwk, phase_rows, phase_scores
 
 
 def test_the_fit_scores_each_phase_as_the_grader_and_the_scale_do(
@@ -42,3 +42,31 @@ def test_the_fit_scores_each_phase_as_the_grader_and_the_scale_do(
     assert phase_scores(rows, weights, cuts, 0.0) == pytest.approx(means, abs=1e-9)
     assert calibrated_scores(rows, weights, cuts, line) == pytest.approx(shown, abs=1e-9)
     assert not np.allclose(shown, means)  # the calibration is in force, not the identity
+
+
+def _synthetic_rows(labels: np.ndarray, signal: np.ndarray) -> PhaseRows:
+    """One criterion per phase, one answer, every feature equal to `signal`; three phases a case."""
+    n = len(labels)
+    shape = (n, 1, 1)
+    return PhaseRows(
+        labels=labels.astype(float),
+        weights=np.ones((n, 1)),
+        features=np.repeat(signal[:, None, None, None], len(FEATURES), axis=3),
+        addressed=np.ones(shape, dtype=bool),
+        covered=np.ones(shape, dtype=bool),
+        capped=np.zeros(shape, dtype=bool),
+        phase_capped=np.zeros(n, dtype=bool),
+        cases=np.arange(n) // 3,
+    )
+
+
+def test_cross_validation_predicts_each_case_from_the_others() -> None:
+    rng = np.random.default_rng(3)
+    labels = rng.integers(1, 5, size=90)
+    telling = _synthetic_rows(labels, labels / 4 + rng.normal(0, 0.03, size=90))
+    assert cross_validated_qwk(telling) > 0.9
+    # Features that are pure noise: in-sample, a fit can still find a little agreement; held out,
+    # it finds about none.
+    noise = _synthetic_rows(labels, rng.uniform(0, 1, size=90))
+    assert cross_validated_qwk(noise) < 0.3
+    assert telling.subset(telling.cases == 0).labels.tolist() == labels[:3].tolist()
