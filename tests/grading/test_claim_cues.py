@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from agent.grading.offline import stated_by_cue
+from agent.grading.sentences import split_sentences
 
 PAIRS = Path(__file__).resolve().parents[1] / "fixtures" / "claim_cue_pairs.yaml"
 
@@ -51,3 +52,20 @@ def test_the_claim_is_quoted_from_its_own_clause(kb: Any) -> None:
 def test_a_question_or_a_rejection_in_the_same_clause_is_no_claim(kb: Any) -> None:
     assert not _stated(kb, "payment_fraud_detection", "evaluation", "We will not split randomly.")
     assert _stated(kb, "payment_fraud_detection", "evaluation", "We will split randomly.")
+
+
+def test_no_cue_fires_on_the_knowledge_bases_own_strong_answers(kb: Any) -> None:
+    """A cued claim caps a criterion, so a cue that matches sound text would cap a strong candidate:
+    every sentence of each problem's strong design and model answers must pass every cue."""
+    hits = []
+    for problem in kb.problems:
+        note = kb.problem_note(problem)
+        for phase in kb.rubrics:
+            texts = [*note.strong_design.get(phase, []), *filter(None, [note.model_answers.get(phase)])]
+            criteria = kb.rubric_for(problem, phase)
+            for text in texts:
+                for sentence in split_sentences(text):
+                    hits += [
+                        (problem, phase, s[0]) for c in criteria if (s := stated_by_cue(c, sentence.text))
+                    ]
+    assert hits == []
