@@ -316,20 +316,17 @@ def _check_overlay(path: Path, overlay: ProblemOverlay, rubrics: dict[str, Phase
     for phase, phase_overlay in overlay.phases.items():
         _no_problem_evidence(path, f"phases.{phase}.add", phase_overlay.add)
         base_ids = {c.id for c in rubrics[phase].criteria}
-        for criterion_id in phase_overlay.reweight:
-            if criterion_id not in base_ids:
-                raise ContentError(
-                    path,
-                    f"phases.{phase}.reweight.{criterion_id}",
-                    f"no such criterion in the {phase} rubric",
-                )
-        for criterion_id in phase_overlay.evidence:
-            if criterion_id not in base_ids:
-                raise ContentError(
-                    path,
-                    f"phases.{phase}.evidence.{criterion_id}",
-                    f"no such criterion in the {phase} rubric (an added criterion lists its own evidence)",
-                )
+        for key, ids, hint in (
+            ("reweight", phase_overlay.reweight, ""),
+            ("evidence", phase_overlay.evidence, " (an added criterion lists its own evidence)"),
+        ):
+            for criterion_id in ids:
+                if criterion_id not in base_ids:
+                    raise ContentError(
+                        path,
+                        f"phases.{phase}.{key}.{criterion_id}",
+                        f"no such criterion in the {phase} rubric{hint}",
+                    )
         for i, criterion in enumerate(phase_overlay.add):
             if criterion.id in base_ids:
                 raise ContentError(

@@ -291,17 +291,22 @@ class OfflineGrader:
         usable = [s for s in split_sentences(answer) if not s.injection]
         if not usable:
             return usable, np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        return usable, np.stack([rows[0] for rows in self._sentence_rows(usable)])
+        return usable, np.stack([rows[0] for rows in self._sentence_rows(usable)[0]])
 
-    def _sentence_rows(self, usable: list[Sentence]) -> list[np.ndarray]:
-        """For each sentence, its vector and its clauses' vectors (rows), one model pass per sentence.
+    def _sentence_rows(self, usable: list[Sentence]) -> tuple[list[np.ndarray], list[str]]:
+        """For each sentence, its vector and its clauses' vectors (rows), one model pass per sentence;
+        and the text of every row in order (each sentence, then its clauses), for quoting.
 
         Sharing a pass between neighbouring sentences would be cheaper, but the pooled vectors then
         carry their neighbours' meaning: on the eval suite, windows of 60 words cost 0.04 of QWK and
         windows of 120 words 0.15, so each sentence is embedded on its own.
         """
         texts = [s.text for s in usable]
-        return self.embedder.embed_with_parts(texts, [clause_spans(t) for t in texts])
+        parts = [clause_spans(t) for t in texts]
+        excerpts = [
+            e for t, spans in zip(texts, parts, strict=True) for e in (t, *(t[b:e].strip() for b, e in spans))
+        ]
+        return self.embedder.embed_with_parts(texts, parts), excerpts
 
     # ------------------------------------------------------------------ features
 
@@ -366,13 +371,9 @@ class OfflineGrader:
         if not usable:
             empty = [_nothing(c.id) for c in criteria]
             return AnswerFeatures(usable, empty, frozenset(flags))
-        rows = self._sentence_rows(usable)
+        rows, excerpts = self._sentence_rows(usable)
         starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
         spans = np.concatenate(rows)
-        # The text of each row: the sentence, then its clauses (as `_sentence_rows` embedded them).
-        excerpts = [
-            t for s in usable for t in (s.text, *(s.text[b:e].strip() for b, e in clause_spans(s.text)))
-        ]
         answer_level = (
             min(named, self.params.specifics_cap) / self.params.specifics_cap,
             self._reference_share(problem, phase, spans),
